@@ -1,0 +1,99 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "zksh",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "ZooKeeperProtocol", targets: ["ZooKeeperProtocol"]),
+        .library(name: "ZooKeeperClient", targets: ["ZooKeeperClient"]),
+        .executable(name: "zksh", targets: ["zksh"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+    ],
+    targets: [
+        // Jute records, opcodes, errors and framing. No IO.
+        .target(
+            name: "ZooKeeperProtocol",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // The async client library: IO-free session state machine plus a SwiftNIO driver.
+        .target(
+            name: "ZooKeeperClient",
+            dependencies: [
+                "ZooKeeperProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // libedit, found through pkg-config.
+        .systemLibrary(
+            name: "CLibEdit",
+            pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"]), .brew(["libedit"])]
+        ),
+        // A small Swift line editor over libedit: prompt, history, completion.
+        .target(name: "LineEditor", dependencies: ["CLibEdit"]),
+        // The shell: one file per command, the registry, output formatting.
+        .target(
+            name: "ZKShellCommands",
+            dependencies: [
+                "ZooKeeperClient",
+                "LineEditor",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "zksh",
+            dependencies: [
+                "ZKShellCommands",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // Test support: starts real Apache ZooKeeper servers and ensembles for integration tests.
+        .target(
+            name: "ZooKeeperTestSupport",
+            dependencies: [],
+            path: "Tests/ZooKeeperTestSupport"
+        ),
+        .testTarget(
+            name: "ZooKeeperProtocolTests",
+            dependencies: [
+                "ZooKeeperProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
+            resources: [.copy("Vectors")]
+        ),
+        .testTarget(
+            name: "ZooKeeperClientTests",
+            dependencies: [
+                "ZooKeeperClient",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "ZKShellCommandsTests",
+            dependencies: ["ZKShellCommands"]
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "ZooKeeperClient",
+                "ZKShellCommands",
+                "ZooKeeperTestSupport",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
