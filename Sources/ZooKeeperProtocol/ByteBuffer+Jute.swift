@@ -145,11 +145,18 @@ extension ByteBuffer {
     @inlinable
     public mutating func decodeJuteString(_ field: StaticString) throws(JuteDecodingError) -> String? {
         guard let length = try self.decodeJuteLength(field) else { return nil }
-        let slice = self.readSlice(length: length)!
-        guard let string = String(validating: slice.readableBytesView, as: UTF8.self) else {
-            throw .invalidUTF8(field: field)
+        let bytes = self.readSlice(length: length)!.readableBytesView
+        // Validate by hand: `String(validating:as:)` needs macOS 15, and the package supports 14.
+        var iterator = bytes.makeIterator()
+        var decoder = UTF8()
+        validation: while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue: continue
+            case .emptyInput: break validation
+            case .error: throw .invalidUTF8(field: field)
+            }
         }
-        return string
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Decodes a non-null `ustring`, treating `null` as the empty string.

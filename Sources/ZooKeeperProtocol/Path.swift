@@ -7,14 +7,17 @@ public enum ZooKeeperPath {
     /// characters.
     public static func validationError(_ path: String, isSequential: Bool = false) -> String? {
         let checked = isSequential ? path + "1" : path
-        guard !checked.isEmpty else { return "path must not be empty" }
-        guard checked.hasPrefix("/") else { return "path must start with / character" }
-        if checked == "/" { return nil }
-        if checked.hasSuffix("/") { return "path must not end with / character" }
-        let segments = checked.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        // Work on bytes, not Characters: a combining mark after `/` would otherwise merge with it
+        // into one grapheme and hide the separator (`"/\u{301}"` does not `hasPrefix("/")`).
+        let bytes = checked.utf8
+        guard let first = bytes.first else { return "path must not be empty" }
+        guard first == slash else { return "path must start with / character" }
+        if bytes.count == 1 { return nil }
+        if bytes.last == slash { return "path must not end with / character" }
+        let segments = bytes.dropFirst().split(separator: slash, omittingEmptySubsequences: false)
         for segment in segments {
             if segment.isEmpty { return "empty node name specified" }
-            if segment == "." || segment == ".." { return "relative paths not allowed" }
+            if segment.elementsEqual(".".utf8) || segment.elementsEqual("..".utf8) { return "relative paths not allowed" }
         }
         for scalar in checked.unicodeScalars {
             let value = scalar.value
@@ -33,14 +36,14 @@ public enum ZooKeeperPath {
 
     /// The parent of an absolute path (`/` for `/a`, `/` for `/`).
     public static func parent(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return "/" }
-        return String(path[..<slash])
+        guard let slashIndex = path.utf8.lastIndex(of: slash), slashIndex != path.utf8.startIndex else { return "/" }
+        return String(decoding: path.utf8[..<slashIndex], as: UTF8.self)
     }
 
     /// The last segment of an absolute path (`""` for `/`).
     public static func name(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return path }
-        return String(path[path.index(after: slash)...])
+        guard let slashIndex = path.utf8.lastIndex(of: slash) else { return path }
+        return String(decoding: path.utf8[path.utf8.index(after: slashIndex)...], as: UTF8.self)
     }
 
     /// Joins a parent path and a child name.
@@ -51,14 +54,15 @@ public enum ZooKeeperPath {
     /// Resolves `path` against `base`: absolute paths stay, relative ones are appended, and `.` and
     /// `..` segments are folded. Never goes above `/`.
     public static func resolve(_ path: String, against base: String) -> String {
-        let combined = path.hasPrefix("/") ? path : (base == "/" ? "/" : base + "/") + path
-        var segments: [Substring] = []
-        for segment in combined.split(separator: "/", omittingEmptySubsequences: true) {
-            switch segment {
-            case ".": continue
-            case "..": if !segments.isEmpty { segments.removeLast() }
-            default: segments.append(segment)
+        let combined = path.utf8.first == slash ? path : (base == "/" ? "/" : base + "/") + path
+        var segments: [String] = []
+        for segment in combined.utf8.split(separator: slash, omittingEmptySubsequences: true) {
+            if segment.elementsEqual(".".utf8) { continue }
+            if segment.elementsEqual("..".utf8) {
+                if !segments.isEmpty { segments.removeLast() }
+                continue
             }
+            segments.append(String(decoding: segment, as: UTF8.self))
         }
         return "/" + segments.joined(separator: "/")
     }
@@ -70,10 +74,16 @@ public enum ZooKeeperPath {
     }
 
     /// Removes a chroot from a server path; paths outside the chroot are returned unchanged.
+    /// The comparison is byte-wise, as on the server.
     public static func stripChroot(_ chroot: String?, from path: String) -> String {
         guard let chroot, !chroot.isEmpty, chroot != "/" else { return path }
-        if path == chroot { return "/" }
-        if path.hasPrefix(chroot + "/") { return String(path.dropFirst(chroot.count)) }
+        if path.utf8.elementsEqual(chroot.utf8) { return "/" }
+        let rest = path.utf8.dropFirst(chroot.utf8.count)
+        if path.utf8.starts(with: chroot.utf8), rest.first == slash {
+            return String(decoding: rest, as: UTF8.self)
+        }
         return path
     }
+
+    private static let slash = UInt8(ascii: "/")
 }
