@@ -27,6 +27,7 @@ let package = Package(
                 "ZooKeeperProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -81,8 +82,15 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "LineEditorTests",
+            dependencies: ["LineEditor"]
+        ),
+        .testTarget(
             name: "ZKShellCommandsTests",
-            dependencies: ["ZKShellCommands"]
+            dependencies: [
+                "ZKShellCommands", "ZooKeeperClient", "LineEditor",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "IntegrationTests",
@@ -91,6 +99,7 @@ let package = Package(
                 "ZKShellCommands",
                 "ZooKeeperTestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

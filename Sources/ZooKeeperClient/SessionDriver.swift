@@ -18,6 +18,9 @@ final class SessionDriver: @unchecked Sendable {
     private var connectionID = 0
     private var needsFlush = false
     private var lastConnectError: String?
+    /// Connection attempts refused in a row (reset by a successful connect).
+    private(set) var refusedAttemptsInARow = 0
+    var hostCount: Int { machine.configuration.hosts.count }
     private var ticker: RepeatedTask?
 
     private var nextRequestID: UInt64 = 1
@@ -40,6 +43,7 @@ final class SessionDriver: @unchecked Sendable {
 
     var state: SessionState { machine.state }
     var sessionId: Int64 { machine.sessionId }
+    var sessionPassword: [UInt8] { machine.password }
     var negotiatedTimeout: Int32 { machine.negotiatedTimeout }
     var lastZxidSeen: Int64 { machine.lastZxidSeen }
     var currentHost: HostAndPort? { machine.currentHost }
@@ -72,11 +76,15 @@ final class SessionDriver: @unchecked Sendable {
         return RequestID(rawValue: nextRequestID)
     }
 
-    func submit(_ request: ZooKeeperRequest, watch: SessionStateMachine.WatchIntent?,
+    func submit(_ request: ZooKeeperRequest, id: RequestID, watch: SessionStateMachine.WatchIntent?,
                 continuation: CheckedContinuation<ZooKeeperResponse, any Error>) {
-        let id = makeRequestID()
         requests[id] = continuation
         run(machine.submit(request, id: id, watch: watch, now: .now()))
+    }
+
+    /// The caller gave up waiting: resume it now; the reply, when it comes, is dropped.
+    func abandon(_ id: RequestID) {
+        requests.removeValue(forKey: id)?.resume(throwing: CancellationError())
     }
 
     func addAuth(_ packet: AuthPacket, continuation: CheckedContinuation<ZooKeeperResponse, any Error>) {
@@ -111,6 +119,17 @@ final class SessionDriver: @unchecked Sendable {
     func discardWatchIfUnregistered(_ watch: ZooKeeperWatch, error: (any Error)?) {
         guard !machine.isWatchRegistered(watch.id), let entry = watchStreams.removeValue(forKey: watch.id) else { return }
         entry.continuation.finish(throwing: error)
+    }
+
+    /// Ends one watch registration locally. Returns whether any registration of the same kind
+    /// remains on the path (when none does, the caller may ask the server to drop its watch).
+    func stopWatching(_ watch: ZooKeeperWatch) -> (wasRegistered: Bool, othersRemain: Bool, anyOnPath: Bool) {
+        let wasRegistered = machine.isWatchRegistered(watch.id)
+        run(machine.watchCancelled(watch.id))
+        watchStreams.removeValue(forKey: watch.id)?.continuation.finish()
+        let path = ZooKeeperPath.prependChroot(chroot, to: watch.path)
+        let sameKind: [WatchKind] = watch.kind == .data || watch.kind == .exist ? [.data, .exist] : [watch.kind]
+        return (wasRegistered, hasLocalWatch(path: path, kinds: sameKind), hasLocalWatch(path: path, kinds: WatchKind.allCases))
     }
 
     func removeLocalWatches(path: String, kinds: [WatchKind]) -> Bool {
@@ -260,10 +279,13 @@ final class SessionDriver: @unchecked Sendable {
                     return
                 }
                 self.channel = channel
+                self.refusedAttemptsInARow = 0
                 self.run(self.machine.channelConnected(now: .now()))
             case .failure(let error):
                 guard id == self.connectionID else { return }
-                self.lastConnectError = "\(host): \(Self.describe(error))"
+                let description = Self.describe(error)
+                if description == "connection refused" { self.refusedAttemptsInARow += 1 } else { self.refusedAttemptsInARow = 0 }
+                self.lastConnectError = "\(host): \(description)"
                 self.logger.debug("connect failed", metadata: ["host": "\(host)", "error": "\(error)"])
                 self.run(self.machine.connectFailed(now: .now(), reason: "\(error)"))
             }
@@ -278,9 +300,23 @@ final class SessionDriver: @unchecked Sendable {
         }
     }
 
+    /// A short human description of a connect error (`connection refused`, `timed out`).
     static func describe(_ error: any Error) -> String {
-        if let error = error as? IOError { return error.description }
-        if error is ChannelError { return "\(error)" }
+        if let error = error as? NIOConnectionError {
+            if let first = error.connectionErrors.first { return describe(first.error) }
+            if let dnsError = error.dnsAAAAError ?? error.dnsAError { return "cannot resolve host: \(dnsError)" }
+            return "no address to connect to"
+        }
+        if let error = error as? IOError {
+            switch error.errnoCode {
+            case ECONNREFUSED: return "connection refused"
+            case ETIMEDOUT: return "timed out"
+            case EHOSTUNREACH, ENETUNREACH: return "host unreachable"
+            case ECONNRESET: return "connection reset"
+            default: return String(cString: strerror(error.errnoCode))
+            }
+        }
+        if let error = error as? ChannelError, case .connectTimeout = error { return "timed out" }
         return "\(error)"
     }
 }

@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ZooKeeperProtocol
@@ -38,6 +39,12 @@ public final class ZooKeeperClient: Sendable {
         public var credentials: [(scheme: String, auth: [UInt8])] = []
         /// Seed for host order and reconnect jitter; nil picks a random one.
         public var seed: UInt64? = nil
+        /// Give up connecting as soon as every server refused the connection twice in a row
+        /// (nothing listens there), instead of retrying until `connectTimeout`.
+        public var failFastWhenRefused: Bool = true
+        /// Resume this existing session (id and password from ``ZooKeeperClient/sessionPassword``)
+        /// instead of creating a new one.
+        public var resumeSession: (id: Int64, password: [UInt8])? = nil
 
         public init(connectString: ConnectString) {
             self.connectString = connectString
@@ -50,6 +57,7 @@ public final class ZooKeeperClient: Sendable {
 
     public let configuration: Configuration
     private let driver: SessionDriver
+    private let requestIDs = NIOLockedValueBox<UInt64>(1 << 32)
     private var chroot: String? { configuration.connectString.chroot }
 
     /// Creates a client. Nothing happens on the network until ``connect()``.
@@ -60,8 +68,11 @@ public final class ZooKeeperClient: Sendable {
         let hosts = configuration.connectString.hosts.shuffled(using: &rng)
         let timeoutMilliseconds = Int32(clamping: configuration.sessionTimeout.components.seconds * 1000
             + configuration.sessionTimeout.components.attoseconds / 1_000_000_000_000_000)
+        var sessionConfiguration = SessionStateMachine.Configuration(
+            hosts: hosts, sessionTimeout: timeoutMilliseconds, canBeReadOnly: configuration.canBeReadOnly)
+        sessionConfiguration.resumeSession = configuration.resumeSession
         self.driver = SessionDriver(
-            configuration: .init(hosts: hosts, sessionTimeout: timeoutMilliseconds, canBeReadOnly: configuration.canBeReadOnly),
+            configuration: sessionConfiguration,
             chroot: configuration.connectString.chroot, seed: rng.next(),
             maximumFrameLength: configuration.maximumFrameLength, eventLoop: eventLoopGroup.next(), logger: logger)
     }
@@ -81,35 +92,46 @@ public final class ZooKeeperClient: Sendable {
     /// Throws CONNECTIONLOSS naming the last server error when no server answered in time (the
     /// client is then closed), or the terminal error (AUTHFAILED, SESSIONEXPIRED).
     public func connect() async throws {
-        let states = await onLoop { driver in
-            driver.start()
-            return driver.stateStream()
-        }
-        let credentials = configuration.credentials
-        let outcome: SessionState? = try await withThrowingTaskGroup(of: SessionState?.self) { group in
-            group.addTask {
-                for await state in states where state.isConnected || state.isTerminal { return state }
-                return nil
+        await onLoop { $0.start() }
+        let deadline = ContinuousClock.now + configuration.connectTimeout
+        let failFast = configuration.failFastWhenRefused
+        var outcome: SessionState?
+        do {
+            while true {
+                let (state, refused, hosts) = await onLoop { ($0.state, $0.refusedAttemptsInARow, $0.hostCount) }
+                if state.isConnected || state.isTerminal { outcome = state; break }
+                if failFast && refused >= 2 * hosts { break }
+                if ContinuousClock.now >= deadline { break }
+                try await Task.sleep(for: .milliseconds(10))
             }
-            group.addTask {
-                try await Task.sleep(for: self.configuration.connectTimeout)
-                return nil
-            }
-            let first = try await group.next() ?? nil
-            group.cancelAll()
-            return first
+        } catch {
+            try? await close()
+            throw error
         }
         guard let outcome, outcome.isConnected else {
             let detail = await onLoop { $0.lastError }
             try? await close()
-            if let outcome, outcome == .authFailed { throw ZooKeeperError(.authFailed) }
-            if let outcome, outcome == .expired { throw ZooKeeperError(.sessionExpired) }
+            if outcome == .authFailed { throw ZooKeeperError(.authFailed) }
+            if outcome == .expired { throw ZooKeeperError(.sessionExpired) }
             throw ZooKeeperError(.connectionLoss, detail: "could not connect to \(configuration.connectString)"
-                + (detail.map { " (\($0))" } ?? ""))
+                + " (\(Self.shortDetail(detail, hostCount: configuration.connectString.hosts.count)))")
         }
-        for credential in credentials {
-            try await addAuth(scheme: credential.scheme, auth: credential.auth)
+        do {
+            for credential in configuration.credentials {
+                try await addAuth(scheme: credential.scheme, auth: credential.auth)
+            }
+        } catch {
+            try? await close()
+            throw error
         }
+    }
+
+    /// The last attempt's error; without the host when there is only one.
+    private static func shortDetail(_ detail: String?, hostCount: Int) -> String {
+        guard let detail else { return "timed out" }
+        guard hostCount == 1 else { return detail }
+        let parts = detail.split(separator: " ", maxSplits: 1)
+        return parts.count == 2 && parts[0].hasSuffix(":") ? String(parts[1]) : detail
     }
 
     /// Ends the session: the server deletes its ephemeral nodes. Later calls fail.
@@ -129,6 +151,8 @@ public final class ZooKeeperClient: Sendable {
     public var state: SessionState { get async { await onLoop { $0.state } } }
     /// The session id (0 before the first connection).
     public var sessionID: Int64 { get async { await onLoop { $0.sessionId } } }
+    /// The session password, needed with ``sessionID`` to resume the session from another client.
+    public var sessionPassword: [UInt8] { get async { await onLoop { $0.sessionPassword } } }
     /// The negotiated session timeout in milliseconds.
     public var negotiatedTimeout: Int32 { get async { await onLoop { $0.negotiatedTimeout } } }
     /// The server of the current connection.
@@ -144,6 +168,7 @@ public final class ZooKeeperClient: Sendable {
     ///   - mode: persistent, ephemeral, sequential variants, container or TTL.
     ///   - ttl: milliseconds, required for (and only for) the TTL modes; the server needs
     ///     `zookeeper.extendedTypesEnabled=true`.
+    @discardableResult
     public func create(_ path: String, data: [UInt8] = [], acl: [ACL] = ACL.openUnsafe,
                        mode: CreateMode = .persistent, ttl: Int64? = nil) async throws -> CreateResult {
         try validate(path, sequential: mode.isSequential)
@@ -365,6 +390,30 @@ public final class ZooKeeperClient: Sendable {
         _ = await onLoop { $0.removeLocalWatches(path: serverPath, kinds: kinds) }
     }
 
+    /// Ends one watch: its sequence finishes, and when it was the client's last registration of
+    /// its kind on the path, the server is asked to drop its watch too (so no more events are
+    /// sent). ZooKeeper 3.8 servers cannot remove only a persistent watch; there the watch is
+    /// removed with type `any` when no other registration remains on the path.
+    public func stopWatching(_ watch: ZooKeeperWatch) async throws {
+        let (_, othersRemain, anyOnPath) = await onLoop { $0.stopWatching(watch) }
+        guard !othersRemain, await state.isConnected else { return }
+        let type: WatcherType
+        switch watch.kind {
+        case .data, .exist: type = .data
+        case .child: type = .children
+        case .persistent: type = .persistent
+        case .persistentRecursive: type = .persistentRecursive
+        }
+        let serverPath = server(watch.path)
+        do {
+            _ = try await send(.removeWatches(WatchesRequest(path: serverPath, type: type)), path: watch.path)
+        } catch let error as ZooKeeperError where error.code == .marshallingError && !anyOnPath {
+            _ = try await send(.removeWatches(WatchesRequest(path: serverPath, type: .any)), path: watch.path)
+        } catch let error as ZooKeeperError where error.code == .noWatcher {
+            return
+        }
+    }
+
     /// Whether the server holds a watch of `type` for this client on the node (NOWATCHER if not).
     public func checkWatches(_ path: String, type: WatcherType) async throws {
         try validate(path)
@@ -404,18 +453,39 @@ public final class ZooKeeperClient: Sendable {
 
     // MARK: Plumbing
 
-    private func onLoop<T: Sendable>(_ body: @escaping @Sendable (SessionDriver) -> T) async -> T {
+    fileprivate func onLoop<T: Sendable>(_ body: @escaping @Sendable (SessionDriver) -> T) async -> T {
         let driver = self.driver
         return try! await driver.eventLoop.submit { body(driver) }.get()
     }
 
     private func send(_ request: ZooKeeperRequest, path: String?) async throws -> ZooKeeperResponse {
         do {
-            return try await withCheckedThrowingContinuation { continuation in
-                driver.eventLoop.execute { self.driver.submit(request, watch: nil, continuation: continuation) }
-            }
+            return try await submit(request, watch: nil)
         } catch let error as ZooKeeperError {
             throw error.withPath(path ?? error.path.map(stripChroot))
+        }
+    }
+
+    /// Submits on the loop; if the calling task is cancelled, the call returns at once with
+    /// `CancellationError` (the request itself may still take effect on the server).
+    private func submit(_ request: ZooKeeperRequest, watch: SessionStateMachine.WatchIntent?) async throws -> ZooKeeperResponse {
+        let driver = self.driver
+        let id = requestIDs.withLockedValue { value -> RequestID in
+            value += 1
+            return RequestID(rawValue: value)
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                driver.eventLoop.execute {
+                    if Task.isCancelled {
+                        continuation.resume(throwing: CancellationError())
+                        return
+                    }
+                    driver.submit(request, id: id, watch: watch, continuation: continuation)
+                }
+            }
+        } onCancel: {
+            driver.eventLoop.execute { driver.abandon(id) }
         }
     }
 
@@ -423,7 +493,6 @@ public final class ZooKeeperClient: Sendable {
     /// and still leaves the watch (exists on a missing node).
     private func sendWatching(_ request: ZooKeeperRequest, path: String, kind: WatchKind,
                               allowNoNode: Bool = false) async throws -> (ZooKeeperResponse?, ZooKeeperWatch) {
-        let driver = self.driver
         let watch = await onLoop { $0.makeWatch(kind: kind, path: path) }
         let intent: SessionStateMachine.WatchIntent
         switch kind {
@@ -433,14 +502,15 @@ public final class ZooKeeperClient: Sendable {
         case .persistentRecursive: intent = .persistentRecursive(watch.id)
         }
         do {
-            let response = try await withCheckedThrowingContinuation { continuation in
-                driver.eventLoop.execute { driver.submit(request, watch: intent, continuation: continuation) }
-            }
+            let response = try await submit(request, watch: intent)
             return (response, watch)
         } catch let error as ZooKeeperError {
             await onLoop { $0.discardWatchIfUnregistered(watch, error: error) }
             if allowNoNode, error.code == .noNode { return (nil, watch) }
             throw error.withPath(path)
+        } catch {
+            _ = await onLoop { $0.stopWatching(watch) }
+            throw error
         }
     }
 

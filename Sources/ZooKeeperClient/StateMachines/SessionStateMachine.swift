@@ -77,6 +77,8 @@ public struct SessionStateMachine: Sendable {
         public var canBeReadOnly: Bool
         /// Largest total length of watch paths in one SetWatches packet (ZooKeeper uses 128 KiB).
         public var setWatchesPacketLimit: Int = 128 * 1024
+        /// An existing session to resume instead of creating one.
+        public var resumeSession: (id: Int64, password: [UInt8])?
 
         public init(hosts: [HostAndPort], sessionTimeout: Int32, canBeReadOnly: Bool = false) {
             precondition(!hosts.isEmpty, "a session needs at least one host")
@@ -184,6 +186,10 @@ public struct SessionStateMachine: Sendable {
         self.configuration = configuration
         self.rng = SplitMix64(seed: seed)
         self.phase = .idle(retryAt: now)
+        if let resume = configuration.resumeSession {
+            self.sessionId = resume.id
+            self.password = resume.password
+        }
     }
 
     // MARK: Derived timers
@@ -235,14 +241,15 @@ public struct SessionStateMachine: Sendable {
                 actions.append(.send(xid: SpecialXid.ping, request: .ping))
             }
             if readOnly, configuration.hosts.count > 1, var probe = readOnlyProbe, now >= probe.next {
-                probe.hostIndex = (probe.hostIndex + 1) % configuration.hosts.count
+                // Probe the other hosts in turn, backing off from 100 ms to 60 s as ZooKeeper does.
                 if configuration.hosts[probe.hostIndex] == host {
                     probe.hostIndex = (probe.hostIndex + 1) % configuration.hosts.count
                 }
+                actions.append(.probeReadWrite(configuration.hosts[probe.hostIndex]))
+                probe.hostIndex = (probe.hostIndex + 1) % configuration.hosts.count
                 probe.next = now + probe.backoff
                 probe.backoff = min(.nanoseconds(probe.backoff.nanoseconds * 2), .seconds(60))
                 readOnlyProbe = probe
-                actions.append(.probeReadWrite(configuration.hosts[probe.hostIndex]))
             }
             return actions
         case .closing(let since):

@@ -1,0 +1,195 @@
+import Dispatch
+import Foundation
+import LineEditor
+import ZooKeeperClient
+
+/// Tab completion for the interactive shell: command names, the flags of the current command,
+/// and znode paths fetched live (absolute or relative to the current node).
+///
+/// Children are cached for a short time so that repeated Tabs do not hit the server each time.
+/// Completion never connects: without a session, paths just do not complete.
+public final class ShellCompleter: @unchecked Sendable {
+    /// A node's children, for path completion.
+    public typealias ChildrenFetcher = @Sendable (_ path: String) async throws -> [String]
+    /// How many children each node has (nil when unknown), for the trailing `/`.
+    public typealias ChildCountFetcher = @Sendable (_ paths: [String]) async -> [String: Int]
+
+    private let registry: CommandRegistry
+    private let currentDirectory: @Sendable () -> String
+    private let fetchChildren: ChildrenFetcher
+    private let fetchChildCounts: ChildCountFetcher
+    private let cacheLifetime: Duration
+    private let clock = ContinuousClock()
+    private let lock = NSLock()
+    private var childrenCache: [String: (at: ContinuousClock.Instant, children: [String])] = [:]
+    private var countCache: [String: (at: ContinuousClock.Instant, count: Int)] = [:]
+    private var summaries: [String: CommandRegistry.ArgumentSummary] = [:]
+
+    /// At most this many matches get their children counted (for the trailing `/`).
+    static let countLimit = 64
+
+    /// A completer over the shell's current session.
+    public convenience init(context: ShellContext, cacheLifetime: Duration = .seconds(2)) {
+        self.init(
+            registry: context.registry,
+            currentDirectory: { [weak context] in context?.currentDirectory ?? "/" },
+            fetchChildren: { [weak context] path in
+                guard let client = context?.currentClient else { return [] }
+                return try await client.getChildren(path).children
+            },
+            fetchChildCounts: { [weak context] paths in
+                guard let client = context?.currentClient else { return [:] }
+                return await withTaskGroup(of: (String, Int?).self) { group in
+                    for path in paths {
+                        group.addTask { (path, try? await client.exists(path).map { Int($0.numChildren) }) }
+                    }
+                    var counts: [String: Int] = [:]
+                    for await (path, count) in group { counts[path] = count }
+                    return counts
+                }
+            },
+            cacheLifetime: cacheLifetime)
+    }
+
+    /// A completer with its own sources of data (for tests).
+    public init(registry: CommandRegistry, currentDirectory: @escaping @Sendable () -> String,
+                fetchChildren: @escaping ChildrenFetcher, fetchChildCounts: @escaping ChildCountFetcher,
+                cacheLifetime: Duration = .seconds(2)) {
+        self.registry = registry
+        self.currentDirectory = currentDirectory
+        self.fetchChildren = fetchChildren
+        self.fetchChildCounts = fetchChildCounts
+        self.cacheLifetime = cacheLifetime
+    }
+
+    /// The completion for `line` with the cursor at `cursor` (in `Character`s).
+    public func complete(line: String, cursor: Int) async -> LineEditor.Completion {
+        let characters = Array(line)
+        let cursor = min(max(cursor, 0), characters.count)
+        let scan = ShellTokenizer.scan(String(characters[..<cursor]))
+        var words = scan.endsInCommand ? scan.commands.last ?? [] : []
+        let current = scan.endsInWord ? words.removeLast() : ShellTokenizer.Word(text: "", start: cursor, end: cursor)
+
+        guard let commandName = words.first?.text else {
+            return LineEditor.Completion(replaceFrom: current.start, candidates: registry.commandNames.filter { $0.hasPrefix(current.text) })
+        }
+        guard let type = registry.command(named: commandName) else { return .none }
+        let summary = self.summary(of: type)
+
+        if current.text.hasPrefix("-") {
+            return LineEditor.Completion(replaceFrom: current.start, candidates: summary.flags.filter { $0.hasPrefix(current.text) })
+        }
+        // Which positional argument is being typed: skip flags and option values.
+        var positionalIndex = 0
+        var expectsValue = false
+        for word in words.dropFirst() {
+            if expectsValue {
+                expectsValue = false
+            } else if word.text.hasPrefix("-") && word.text != "-" {
+                expectsValue = summary.optionsWithValue.contains(word.text)
+            } else {
+                positionalIndex += 1
+            }
+        }
+        guard !expectsValue, positionalIndex < summary.positionals.count else { return .none }
+        switch summary.positionals[positionalIndex] {
+        case "path":
+            let candidates = await pathCandidates(for: current.text)
+            return LineEditor.Completion(replaceFrom: current.start, candidates: candidates)
+        case "command":
+            return LineEditor.Completion(replaceFrom: current.start, candidates: registry.commandNames.filter { $0.hasPrefix(current.text) })
+        default:
+            return .none
+        }
+    }
+
+    /// ``complete(line:cursor:)`` for the line editor's synchronous callback: waits at most
+    /// `timeout`, then gives up (Tab beeps) rather than freeze the terminal.
+    public func completeWaiting(line: String, cursor: Int, timeout: Duration = .milliseconds(1500)) -> LineEditor.Completion {
+        final class Box: @unchecked Sendable {
+            var value: LineEditor.Completion?
+        }
+        let box = Box()
+        let semaphore = DispatchSemaphore(value: 0)
+        let task = Task {
+            box.value = await self.complete(line: line, cursor: cursor)
+            semaphore.signal()
+        }
+        let milliseconds = Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        guard semaphore.wait(timeout: .now() + .milliseconds(milliseconds)) == .success else {
+            task.cancel()
+            return .none
+        }
+        return box.value ?? .none
+    }
+
+    /// Candidates for a typed path: the typed directory part plus each matching child name,
+    /// quoted for the tokenizer, with `/` after children that have children.
+    func pathCandidates(for typed: String) async -> [String] {
+        let directoryPart: String
+        let namePrefix: String
+        if let slash = typed.lastIndex(of: "/") {
+            directoryPart = String(typed[...slash])
+            namePrefix = String(typed[typed.index(after: slash)...])
+        } else {
+            directoryPart = ""
+            namePrefix = typed
+        }
+        let directory = ZooKeeperPath.resolve(directoryPart.isEmpty ? "." : directoryPart, against: currentDirectory())
+        guard let children = try? await children(of: directory) else { return [] }
+        let matches = children.filter { $0.hasPrefix(namePrefix) }.sorted()
+        let counts = matches.count <= Self.countLimit
+            ? await childCounts(of: matches.map { ZooKeeperPath.join(directory, $0) })
+            : [:]
+        return matches.map { name in
+            let hasChildren = (counts[ZooKeeperPath.join(directory, name)] ?? 0) > 0
+            return ShellTokenizer.quote(directoryPart + name) + (hasChildren ? "/" : "")
+        }
+    }
+
+    /// Forgets cached children (after the tree changed).
+    public func invalidateCache() {
+        lock.withLock {
+            childrenCache = [:]
+            countCache = [:]
+        }
+    }
+
+    private func children(of path: String) async throws -> [String] {
+        let now = clock.now
+        if let cached = lock.withLock({ childrenCache[path] }), now - cached.at < cacheLifetime {
+            return cached.children
+        }
+        let children = try await fetchChildren(path)
+        lock.withLock { childrenCache[path] = (now, children) }
+        return children
+    }
+
+    private func childCounts(of paths: [String]) async -> [String: Int] {
+        let now = clock.now
+        var counts: [String: Int] = [:]
+        var missing: [String] = []
+        lock.withLock {
+            for path in paths {
+                if let cached = countCache[path], now - cached.at < cacheLifetime {
+                    counts[path] = cached.count
+                } else {
+                    missing.append(path)
+                }
+            }
+        }
+        guard !missing.isEmpty else { return counts }
+        let fetched = await fetchChildCounts(missing)
+        lock.withLock {
+            for (path, count) in fetched { countCache[path] = (now, count) }
+        }
+        return counts.merging(fetched) { _, new in new }
+    }
+
+    private func summary(of type: any ShellCommand.Type) -> CommandRegistry.ArgumentSummary {
+        if let cached = lock.withLock({ summaries[type.name] }) { return cached }
+        let summary = registry.arguments(of: type)
+        lock.withLock { summaries[type.name] = summary }
+        return summary
+    }
+}

@@ -1,0 +1,313 @@
+import Dispatch
+import Foundation
+import LineEditor
+import ZooKeeperClient
+
+/// Runs commands: one at a time, from words, a script, standard input, or the line editor.
+///
+/// Each command runs in a task of its own. Ctrl-C (SIGINT, caught with a dispatch source while
+/// the shell runs) cancels that task: the interactive shell returns to the prompt, a script
+/// stops with status 130. Errors are printed as `zksh: <description>` on standard error.
+public final class ShellRunner: Sendable {
+    public let context: ShellContext
+    private let interrupts = InterruptRelay()
+    /// Reads blocking input (the terminal, standard input) off the cooperative thread pool.
+    private let inputQueue = DispatchQueue(label: "zksh.input")
+
+    private let handlesInterrupts: Bool
+
+    /// - Parameter handlesInterrupts: whether to take over SIGINT (ignore it and watch for it
+    ///   with a dispatch source); false leaves the process's signal handling alone (tests).
+    public init(context: ShellContext, handlesInterrupts: Bool = true) {
+        self.context = context
+        self.handlesInterrupts = handlesInterrupts
+    }
+
+    // MARK: Running commands
+
+    /// Parses and runs one command given as words (`["ls", "-s", "/"]`), printing any error.
+    public func execute(_ words: [String]) async -> ExitStatus {
+        let parsed: CommandRegistry.Parsed
+        do {
+            parsed = try context.registry.parse(words)
+        } catch {
+            report(error)
+            return .usage
+        }
+        switch parsed {
+        case .help(let text):
+            context.write(Array((text.hasSuffix("\n") ? text : text + "\n").utf8))
+            return .success
+        case .command(let command):
+            return await run(command)
+        }
+    }
+
+    /// Runs a parsed command in its own task, which Ctrl-C cancels.
+    public func run(_ command: any ShellCommand) async -> ExitStatus {
+        let context = self.context
+        let interrupted = Flag()
+        let (signals, signalContinuation) = AsyncStream<Void>.makeStream()
+        let task = Task { try await command.run(in: context) }
+        let isInteractive = context.lineEditor != nil
+        interrupts.setHandler {
+            // The terminal echoed ^C: end that line before anything else is printed.
+            if isInteractive && !interrupted.isSet { context.output.writeError("\n") }
+            interrupted.set()
+            task.cancel()
+            signalContinuation.yield()
+        }
+        defer {
+            interrupts.setHandler(nil)
+            signalContinuation.finish()
+        }
+        let result: Result<Void, any Error>? = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
+            group.addTask { await task.result }
+            group.addTask {
+                // After Ctrl-C give the command a moment to stop, then return to the prompt
+                // even if a request is still pending (it completes or fails in the background).
+                for await _ in signals {
+                    try? await Task.sleep(for: .seconds(1))
+                    return nil
+                }
+                return .success(())
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        if interrupted.isSet {
+            switch result {
+            case .failure(let error)? where !(error is CancellationError):
+                report(error)
+            case .failure?, nil:
+                context.printError("interrupted")
+            case .success?:
+                break  // The command stopped cleanly (watch).
+            }
+            return .interrupted
+        }
+        switch result {
+        case .success?, nil:
+            return .success
+        case .failure(let error)?:
+            report(error)
+            return ExitStatus(for: error)
+        }
+    }
+
+    /// Prints an error the way the shell reports failures.
+    public func report(_ error: any Error) {
+        switch error {
+        case let error as UsageError:
+            if !error.usage.isEmpty {
+                context.output.writeError(error.usage.hasSuffix("\n") ? error.usage : error.usage + "\n")
+            }
+            context.printError(error.message)
+        case let error as ShellError:
+            if !error.message.isEmpty { context.printError(error.message) }
+        case let error as ZooKeeperError:
+            context.printError(error.description)
+        case let error as TransactionError:
+            context.printError(error.description)
+        case is CancellationError:
+            context.printError("interrupted")
+        default:
+            context.printError("\(error)")
+        }
+    }
+
+    // MARK: Scripts
+
+    /// Runs one command given on the command line (`zksh ls /`); Ctrl-C stops it with status 130.
+    public func runCommand(_ words: [String]) async -> ExitStatus {
+        installScriptInterruptHandling()
+        return await execute(words)
+    }
+
+    /// Runs a script (`-c 'ls /; get /a'`): stops at the first failure unless `keepGoing`.
+    ///
+    /// - Returns: success, or the status of the failure that stopped the script; with
+    ///   `keepGoing`, the worst status of all commands. A syntax error runs nothing (status 2).
+    public func runScript(_ script: String, keepGoing: Bool) async -> ExitStatus {
+        let commands: [[String]]
+        do {
+            commands = try ShellTokenizer.commands(in: script)
+        } catch {
+            report(UsageError(message: error.description))
+            return .usage
+        }
+        installScriptInterruptHandling()
+        var worst = ExitStatus.success
+        for words in commands {
+            let status = await execute(words)
+            worst = max(worst, status)
+            if status == .interrupted || (status != .success && !keepGoing) || context.exitRequested { break }
+        }
+        return worst
+    }
+
+    /// Runs a script read from standard input line by line, each complete command as soon as
+    /// its line arrives (a quoted word or a trailing backslash continues on the next line).
+    public func runScriptFromStandardInput(keepGoing: Bool) async -> ExitStatus {
+        installScriptInterruptHandling()
+        var worst = ExitStatus.success
+        var pending = ""
+        while true {
+            let line = await onInputQueue { Swift.readLine(strippingNewline: false) }
+            guard let line else { break }
+            pending += line
+            let scan = ShellTokenizer.scan(pending)
+            if !scan.isComplete || Self.endsWithContinuation(pending) { continue }
+            pending = ""
+            for command in scan.commands {
+                let status = await execute(command.map(\.text))
+                worst = max(worst, status)
+                if status == .interrupted || (status != .success && !keepGoing) || context.exitRequested {
+                    return worst
+                }
+            }
+        }
+        if !pending.isEmpty {
+            let scan = ShellTokenizer.scan(pending)
+            if let quote = scan.openQuote {
+                report(UsageError(message: ShellTokenizer.SyntaxError.unterminatedQuote(quote).description))
+                return max(worst, .usage)
+            }
+            if scan.danglingBackslash {
+                report(UsageError(message: ShellTokenizer.SyntaxError.danglingBackslash.description))
+                return max(worst, .usage)
+            }
+            for command in scan.commands {
+                let status = await execute(command.map(\.text))
+                worst = max(worst, status)
+                if status == .interrupted || (status != .success && !keepGoing) || context.exitRequested { break }
+            }
+        }
+        return worst
+    }
+
+    /// Whether text ends in a backslash-newline (an odd number of backslashes before the end).
+    static func endsWithContinuation(_ text: String) -> Bool {
+        var body = Substring(text)
+        guard body.last?.isNewline == true else { return false }
+        body.removeLast()
+        var backslashes = 0
+        while body.last == "\\" {
+            backslashes += 1
+            body.removeLast()
+        }
+        return backslashes % 2 == 1
+    }
+
+    /// Ctrl-C in a script: a running command is cancelled and the script stops (status 130);
+    /// between commands the process exits with 130 at once.
+    private func installScriptInterruptHandling() {
+        guard handlesInterrupts else { return }
+        interrupts.install { exit(ExitStatus.interrupted.rawValue) }
+    }
+
+    // MARK: Interactive shell
+
+    /// The interactive shell: prompt, history, completion, notices above the prompt.
+    ///
+    /// Connects first (a failure is reported, and `connect` can be used later), reads lines
+    /// until Ctrl-D or `quit`, and saves the history. Always returns success.
+    public func runInteractive(editor: LineEditor) async -> ExitStatus {
+        context.lineEditor = editor
+        context.setHistory(editor.history)
+        let completer = ShellCompleter(context: context)
+        editor.completionProvider = { line, cursor in completer.completeWaiting(line: line, cursor: cursor) }
+        if handlesInterrupts { interrupts.install {} }
+        _ = await execute(["connect"])  // like any command: Ctrl-C stops it, errors are reported
+        loop: while !context.exitRequested {
+            let prompt = context.prompt
+            let result = await onInputQueue { editor.readLine(prompt: prompt) }
+            switch result {
+            case .endOfFile:
+                break loop
+            case .interrupted:
+                continue
+            case .line(let line):
+                guard !line.allSatisfy(\.isWhitespace) else { continue }
+                editor.addHistory(line)
+                context.appendHistory(line)
+                await executeLine(line)
+                completer.invalidateCache()
+            }
+        }
+        editor.completionProvider = nil
+        _ = editor.saveHistory()
+        context.lineEditor = nil
+        return .success
+    }
+
+    /// Runs every command of an interactive line; a failing command stops the rest of the line.
+    private func executeLine(_ line: String) async {
+        let commands: [[String]]
+        do {
+            commands = try ShellTokenizer.commands(in: line)
+        } catch {
+            report(UsageError(message: error.description))
+            return
+        }
+        for words in commands {
+            let status = await execute(words)
+            if status != .success || context.exitRequested { return }
+        }
+    }
+
+    private func onInputQueue<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            inputQueue.async { continuation.resume(returning: body()) }
+        }
+    }
+}
+
+/// A flag set once, read from any thread.
+private final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
+
+/// Turns SIGINT into a call of the current command's handler.
+///
+/// SIGINT is ignored for the process and observed with a dispatch source instead, so it never
+/// kills the shell; while `LineEditor.readLine` runs, the editor handles it and then restores
+/// this arrangement.
+private final class InterruptRelay: @unchecked Sendable {
+    private let lock = NSLock()
+    private var handler: (@Sendable () -> Void)?
+    private var idleHandler: (@Sendable () -> Void)?
+    private var source: (any DispatchSourceSignal)?
+    private let queue = DispatchQueue(label: "zksh.sigint")
+
+    /// Starts catching SIGINT; `idle` runs for a Ctrl-C while no command runs.
+    func install(whenIdle idle: @escaping @Sendable () -> Void) {
+        lock.withLock {
+            idleHandler = idle
+            guard source == nil else { return }
+            signal(SIGINT, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: queue)
+            source.setEventHandler { [weak self] in self?.fire() }
+            source.resume()
+            self.source = source
+        }
+    }
+
+    /// Sets (or clears) the running command's handler.
+    func setHandler(_ handler: (@Sendable () -> Void)?) {
+        lock.withLock { self.handler = handler }
+    }
+
+    private func fire() {
+        let (handler, idle) = lock.withLock { (self.handler, self.idleHandler) }
+        if let handler { handler() } else { idle?() }
+    }
+
+    deinit {
+        source?.cancel()
+    }
+}

@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import LineEditor
+import Logging
+import NIOPosix
+import ZKShellCommands
+
+/// `zksh`: a shell for ZooKeeper. Parses the command line, owns the event loop group, and hands
+/// over to `ShellRunner` for the interactive shell, a script, or one command.
+struct Zksh: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "zksh",
+        abstract: "A shell for ZooKeeper.",
+        discussion: """
+            Without a command, reads commands from standard input when it is not a terminal, and \
+            otherwise starts the interactive shell (history in ~/.zksh_history, Tab completion \
+            of commands, flags and znode paths).
+
+            In scripts, the first failing command stops the script (unless --keep-going). \
+            Exit status: 0 success, 1 a command failed, 2 usage error, 130 interrupted.
+
+            Examples:
+              zksh -s zk1:2181,zk2:2181
+              zksh -s 127.0.0.1:2181 ls /
+              zksh -c 'create /x hi; get /x'
+              zksh --json get /app/config
+              echo 'ls /' | zksh
+            """)
+
+    @Option(name: [.short, .customLong("server")],
+            help: ArgumentHelp("Servers as host:port[,host:port…][/chroot] (default: $ZKSH_SERVER, else 127.0.0.1:2181).", valueName: "hosts"))
+    var server: String?
+
+    @Option(name: [.short, .customLong("command")], help: ArgumentHelp("Run these commands (separated by ';' or newlines) and exit.", valueName: "script"))
+    var command: String?
+
+    @Flag(help: "Print each result as one JSON document.")
+    var json = false
+
+    @Flag(name: [.short, .long], help: "Report connection changes on standard error.")
+    var verbose = false
+
+    @Flag(name: .customLong("keep-going"), help: "In scripts, run the remaining commands after a failure (exit status 1 at the end).")
+    var keepGoing = false
+
+    @Option(help: ArgumentHelp("Seconds to wait for a connection.", valueName: "seconds"))
+    var timeout: Double = 10
+
+    @Option(name: .customLong("session-timeout"), help: ArgumentHelp("Session timeout in seconds to ask for.", valueName: "seconds"))
+    var sessionTimeout: Double = 30
+
+    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("One command to run instead of the shell (zksh ls -R /app).", valueName: "command"))
+    var words: [String] = []
+
+    func validate() throws {
+        if command != nil && !words.isEmpty { throw ValidationError("give either -c SCRIPT or a command, not both") }
+        if !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
+        if !(sessionTimeout > 0) { throw ValidationError("--session-timeout must be a positive number of seconds") }
+    }
+
+    /// Runs the shell in the chosen mode and returns the process's exit status.
+    func start() async -> ExitStatus {
+        let environment = ProcessInfo.processInfo.environment
+        var options = ShellContext.Options(connectString: server ?? environment["ZKSH_SERVER"] ?? "127.0.0.1:2181")
+        options.json = json
+        options.verbose = verbose
+        options.connectTimeout = .milliseconds(Int64(timeout * 1000))
+        options.sessionTimeout = .milliseconds(Int64(sessionTimeout * 1000))
+
+        if words == ["--help"] || words == ["-h"] {
+            // The passthrough argument swallows a lone --help.
+            print(Self.helpMessage())
+            return .success
+        }
+        let commandWords = words.first == "--" ? Array(words.dropFirst()) : words
+        let stdinIsTerminal = LineEditor.isTerminal(STDIN_FILENO)
+        let scriptFromStandardInput = command == nil && commandWords.isEmpty && !stdinIsTerminal
+
+        var logger = Logger(label: "zksh", factory: { StreamLogHandler.standardError(label: $0) })
+        logger.logLevel = verbose ? .debug : .error
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let context = ShellContext(
+            options: options, output: StandardOutputWriter(),
+            standardInput: .process(isScriptSource: scriptFromStandardInput),
+            eventLoopGroup: group, logger: logger)
+        let runner = ShellRunner(context: context)
+
+        let status: ExitStatus
+        if let command {
+            status = await runner.runScript(command, keepGoing: keepGoing)
+        } else if !commandWords.isEmpty {
+            status = await runner.runCommand(commandWords)
+        } else if scriptFromStandardInput {
+            status = await runner.runScriptFromStandardInput(keepGoing: keepGoing)
+        } else {
+            let home = environment["HOME"].map { $0.hasSuffix("/") ? $0 : $0 + "/" }
+            let editor = LineEditor(programName: "zksh", historyFile: home.map { $0 + ".zksh_history" })
+            status = await runner.runInteractive(editor: editor)
+            editor.close()
+        }
+
+        await Self.closeSession(context)
+        try? await group.shutdownGracefully()
+        return status
+    }
+
+    /// Closes the session (so its ephemeral nodes go at once), waiting at most two seconds.
+    static func closeSession(_ context: ShellContext) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await context.disconnect() }
+            group.addTask { try? await Task.sleep(for: .seconds(2)) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}
+
+let zksh: Zksh
+do {
+    zksh = try Zksh.parse()
+} catch {
+    Zksh.exit(withError: error)
+}
+exit(await zksh.start().rawValue)
