@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
     ],
     targets: [
         // Jute records, opcodes, errors and framing. No IO.
@@ -29,6 +30,32 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The ZooKeeper server as IO-free state machines: data tree, sessions, watches, ACLs,
+        // request processing into transactions.
+        .target(
+            name: "ZooKeeperServerCore",
+            dependencies: [
+                "ZooKeeperProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Durable storage: the transaction log with checksums and group commit, snapshots, purge.
+        .target(name: "ZooKeeperStorage"),
+        // The server's drivers: zoo.cfg, the NIO transport, four-letter words, the event loop
+        // that runs the core against storage, and `zksh serve`.
+        .target(
+            name: "ZooKeeperServer",
+            dependencies: [
+                "ZooKeeperProtocol",
+                "ZooKeeperServerCore",
+                "ZooKeeperStorage",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // libedit, found through pkg-config.
@@ -54,6 +81,7 @@ let package = Package(
             name: "zksh",
             dependencies: [
                 "ZKShellCommands",
+                "ZooKeeperServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -82,6 +110,14 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "ZooKeeperServerCoreTests",
+            dependencies: ["ZooKeeperServerCore", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "ZooKeeperStorageTests",
+            dependencies: ["ZooKeeperStorage"]
+        ),
+        .testTarget(
             name: "LineEditorTests",
             dependencies: ["LineEditor"]
         ),
@@ -97,6 +133,7 @@ let package = Package(
             dependencies: [
                 "ZooKeeperClient",
                 "ZKShellCommands",
+                "ZooKeeperServer",
                 "ZooKeeperTestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

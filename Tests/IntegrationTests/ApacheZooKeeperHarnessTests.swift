@@ -4,17 +4,19 @@ import ZooKeeperTestSupport
 
 /// Checks the test harness itself against real Apache ZooKeeper servers, so that a failure in
 /// another integration test can be trusted to be about zksh and not about the harness.
-@Suite("Apache ZooKeeper test harness")
+@Suite("Apache ZooKeeper test harness", .serialized)
 struct ApacheZooKeeperHarnessTests {
     /// zkCli.sh from the Debian package, used as an independent client.
     static let zkCli = "/usr/share/zookeeper/bin/zkCli.sh"
 
     /// Runs one zkCli.sh command against `server` and returns its standard output.
-    func zkCli(_ server: String, _ command: [String]) throws -> String {
-        let result = try runProcess(
-            Self.zkCli, ["-server", server] + command,
-            environment: ["CLIENT_JVMFLAGS": "-Xmx128m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC"],
-            timeout: .seconds(60))
+    func zkCli(_ server: String, _ command: [String]) async throws -> String {
+        let result = try await blocking {
+            try runProcess(
+                Self.zkCli, ["-server", server] + command,
+                environment: ["CLIENT_JVMFLAGS": "-Xmx128m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC"],
+                timeout: .seconds(60))
+        }
         return result.stdout + result.stderr
     }
 
@@ -29,19 +31,22 @@ struct ApacheZooKeeperHarnessTests {
         #expect(FileManager.default.fileExists(atPath: server.dataDirectory.path))
 
         // TTL nodes need zookeeper.extendedTypesEnabled=true.
-        let created = try zkCli(server.connectString, ["create", "-t", "60000", "/harness-ttl", "ttl-data"])
+        let created = try await zkCli(server.connectString, ["create", "-t", "60000", "/harness-ttl", "ttl-data"])
         #expect(created.contains("Created /harness-ttl"), "\(created)")
-        _ = try zkCli(server.connectString, ["create", "/harness", "persisted"])
+        _ = try await zkCli(server.connectString, ["create", "/harness", "persisted"])
 
         // The digest superuser (super:admin) reads a node whose ACL allows only someone:pw.
-        _ = try zkCli(server.connectString, [
+        _ = try await zkCli(server.connectString, [
             "create", "/harness-locked", "locked-data", "digest:someone:SqeAgQpzfvpGOugUT6SUE08Qv8k=:cdrwa",
         ])
-        let superSession = try runProcess(
-            Self.zkCli, ["-server", server.connectString],
-            stdin: "get /harness-locked\naddauth digest \(ApacheZooKeeperServer.superUser):\(ApacheZooKeeperServer.superPassword)\nget /harness-locked\nquit\n",
-            environment: ["CLIENT_JVMFLAGS": "-Xmx128m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC"],
-            timeout: .seconds(60))
+        let connectString = server.connectString
+        let superSession = try await blocking {
+            try runProcess(
+                Self.zkCli, ["-server", connectString],
+                stdin: "get /harness-locked\naddauth digest \(ApacheZooKeeperServer.superUser):\(ApacheZooKeeperServer.superPassword)\nget /harness-locked\nquit\n",
+                environment: ["CLIENT_JVMFLAGS": "-Xmx128m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC"],
+                timeout: .seconds(60))
+        }
         let transcript = superSession.stdout + superSession.stderr
         #expect(transcript.contains("Insufficient permission"), "\(transcript)")
         #expect(transcript.contains("locked-data"), "\(transcript)")
@@ -54,7 +59,7 @@ struct ApacheZooKeeperHarnessTests {
         try await server.restart()
         #expect(server.port == port)
         #expect(try server.fourLetterWord("ruok") == "imok")
-        let read = try zkCli(server.connectString, ["get", "/harness"])
+        let read = try await zkCli(server.connectString, ["get", "/harness"])
         #expect(read.contains("persisted"), "\(read)")
 
         server.stop()
@@ -88,7 +93,7 @@ struct ApacheZooKeeperHarnessTests {
         #expect(try await ensemble.waitForQuorum() == newLeader)
 
         // A client can use the whole ensemble through its connect string.
-        let created = try zkCli(ensemble.connectString, ["create", "/harness-ensemble", "x"])
+        let created = try await zkCli(ensemble.connectString, ["create", "/harness-ensemble", "x"])
         #expect(created.contains("Created /harness-ensemble"), "\(created)")
     }
 

@@ -168,6 +168,17 @@ import ZooKeeperTestSupport
         try await client.close()
     }
 
+    @Test func configOfAStandaloneServerAndDisabledReconfig() async throws {
+        let server = try await SharedServer.get()
+        let client = try await connectedClient(server.connectString)
+        let (_, stat) = try await client.getConfig()
+        #expect(stat.czxid == 0)
+        await #expect(throws: ZooKeeperError(.reconfigDisabled)) {
+            try await client.reconfig(joining: "server.9=127.0.0.1:1:2;3", leaving: nil, newMembers: nil)
+        }
+        try await client.close()
+    }
+
     @Test func syncReturnsThePath() async throws {
         let server = try await SharedServer.get()
         let client = try await connectedClient(server.connectString)

@@ -137,3 +137,41 @@ import ZooKeeperTestSupport
         try await observer.close()
     }
 }
+
+/// Read-only mode: a member cut off from its quorum keeps serving reads to clients that allow it.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct ClientReadOnlyTests {
+    @Test func readOnlyMemberServesReadsAndTheClientMovesBackToReadWrite() async throws {
+        var configuration = ApacheZooKeeperConfiguration()
+        configuration.extraJVMOptions = ["-Dreadonlymode.enabled=true"]
+        // A read-only server gives new clients local sessions; without them it refuses them.
+        configuration.extraConfiguration = ["localSessionsEnabled": "true"]
+        let ensemble = try await ApacheZooKeeperEnsemble.start(size: 3, configuration: configuration)
+        defer { ensemble.stop() }
+        let path = uniquePath()
+        let writer = try await connectedClient(ensemble.connectString)
+        try await writer.create(path, data: bytes("kept"))
+        try await writer.close()
+
+        let survivor = ensemble.members[0]
+        ensemble.kill(member: 2)
+        ensemble.kill(member: 3)
+        try await eventually("the survivor is read-only", within: .seconds(60)) {
+            (try? fourLetterWord("isro", port: survivor.clientPort)) == "ro"
+        }
+        let client = try await connectedClient(ensemble.connectString, connectTimeout: .seconds(30)) {
+            $0.canBeReadOnly = true
+        }
+        #expect(await client.state == .connectedReadOnly)
+        #expect(try await client.getData(path).data.text == "kept")
+        await #expect(throws: ZooKeeperError(.notReadOnly, path: path)) { try await client.setData(path, data: []) }
+
+        _ = try await ensemble.start(member: 2)
+        _ = try await ensemble.start(member: 3)
+        try await eventually("the client is on a read-write server", within: .seconds(90)) {
+            await client.state == .connected
+        }
+        try await retryingConnectionLoss { try await client.setData(path, data: bytes("written")) }
+        #expect(try await client.getData(path).data.text == "written")
+        try await client.close()
+    }
+}

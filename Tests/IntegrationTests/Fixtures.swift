@@ -81,3 +81,25 @@ extension Array where Element == UInt8 {
 }
 
 func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+/// Runs blocking work (a child process, polling a terminal) on its own thread, so it never
+/// occupies one of the few threads Swift concurrency shares between all tests.
+func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
+
+extension TmuxSession {
+    func waitFor(_ text: String, timeout: Duration = .seconds(15)) async throws -> String {
+        try await blocking { try self.waitFor(text, timeout: timeout, includeHistory: false) }
+    }
+
+    func waitUntil(timeout: Duration, _ condition: @escaping @Sendable (String) -> Bool) async throws -> String {
+        try await blocking { try self.waitUntil(description: "condition", timeout: timeout, includeHistory: false, condition) }
+    }
+
+    func waitForExit(timeout: Duration = .seconds(15)) async throws -> Int32 {
+        try await blocking { try self.waitForExit(timeout: timeout) }
+    }
+}

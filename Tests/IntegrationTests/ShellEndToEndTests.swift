@@ -8,19 +8,20 @@ import ZooKeeperTestSupport
 @Suite(.timeLimit(.minutes(3))) struct ShellScriptTests {
     let zksh = builtProductPath("zksh")
 
-    func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
-        try runProcess(zksh, arguments, stdin: stdin, environment: environment, timeout: .seconds(60))
+    func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let zksh = self.zksh
+        return try await blocking { try runProcess(zksh, arguments, stdin: stdin, environment: environment, timeout: .seconds(60)) }
     }
 
     @Test func commandsFromTheCommandLine() async throws {
         let server = try await SharedServer.get()
         let root = uniquePath("sh")
-        let result = try run(["-s", server.connectString, "-c", "create \(root) hi; create \(root)/b; create \(root)/a 'two words'; get \(root); ls \(root)"])
+        let result = try await run(["-s", server.connectString, "-c", "create \(root) hi; create \(root)/b; create \(root)/a 'two words'; get \(root); ls \(root)"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "Created \(root)\nCreated \(root)/b\nCreated \(root)/a\nhi\na\nb\n")
         #expect(result.stderr.isEmpty)
         // A single command as trailing arguments.
-        let single = try run(["-s", server.connectString, "get", "\(root)/a"])
+        let single = try await run(["-s", server.connectString, "get", "\(root)/a"])
         #expect(single.stdout == "two words\n")
     }
 
@@ -28,13 +29,13 @@ import ZooKeeperTestSupport
         let server = try await SharedServer.get()
         let root = uniquePath("sh")
         let script = "create \(root)\nget \(root)/missing\ncreate \(root)/never\n"
-        let result = try run(["-s", server.connectString], stdin: script)
+        let result = try await run(["-s", server.connectString], stdin: script)
         #expect(result.status == 1)
         #expect(result.stderr.contains("zksh: \(root)/missing: node does not exist (NONODE)"))
         let client = try await connectedClient(server.connectString)
         #expect(try await client.exists(root + "/never") == nil)
         // --keep-going runs the rest and still reports failure.
-        let keepGoing = try run(["-s", server.connectString, "--keep-going"], stdin: script.replacingOccurrences(of: "create \(root)\n", with: ""))
+        let keepGoing = try await run(["-s", server.connectString, "--keep-going"], stdin: script.replacingOccurrences(of: "create \(root)\n", with: ""))
         #expect(keepGoing.status == 1)
         #expect(try await client.exists(root + "/never") != nil)
         try await client.close()
@@ -43,8 +44,8 @@ import ZooKeeperTestSupport
     @Test func jsonOutputUsesZooKeeperFieldNames() async throws {
         let server = try await SharedServer.get()
         let root = uniquePath("sh")
-        _ = try run(["-s", server.connectString, "-c", "create \(root) data"])
-        let result = try run(["-s", server.connectString, "--json", "get", "-s", root])
+        _ = try await run(["-s", server.connectString, "-c", "create \(root) data"])
+        let result = try await run(["-s", server.connectString, "--json", "get", "-s", root])
         #expect(result.status == 0)
         let document = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let stat = try #require(document["stat"] as? [String: Any])
@@ -52,16 +53,16 @@ import ZooKeeperTestSupport
         #expect(stat["dataLength"] as? Int == 4)
     }
 
-    @Test func usageErrorsExitWith2() throws {
-        let result = try run(["-s", "127.0.0.1:1", "-c", "ls --no-such-flag /"])
+    @Test func usageErrorsExitWith2() async throws {
+        let result = try await run(["-s", "127.0.0.1:1", "-c", "ls --no-such-flag /"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("zksh:"))
     }
 
-    @Test func deadServerIsAClearErrorNotAHang() throws {
+    @Test func deadServerIsAClearErrorNotAHang() async throws {
         let port = try freeLoopbackPort()
         let started = ContinuousClock.now
-        let result = try run(["-s", "127.0.0.1:\(port)", "--timeout", "3", "ls", "/"])
+        let result = try await run(["-s", "127.0.0.1:\(port)", "--timeout", "3", "ls", "/"])
         #expect(result.status == 1)
         #expect(result.stderr.contains("could not connect to 127.0.0.1:\(port)"))
         #expect(result.stdout.isEmpty)
@@ -70,7 +71,7 @@ import ZooKeeperTestSupport
 
     @Test func serverFromTheEnvironment() async throws {
         let server = try await SharedServer.get()
-        let result = try run(["-c", "ls /"], environment: ["ZKSH_SERVER": server.connectString])
+        let result = try await run(["-c", "ls /"], environment: ["ZKSH_SERVER": server.connectString])
         #expect(result.status == 0)
         #expect(result.stdout.contains("zookeeper"))
     }
@@ -96,43 +97,43 @@ import ZooKeeperTestSupport
         let root = uniquePath("tty")
         let tmux = try startShell(server.connectString, home: home)
         defer { tmux.kill() }
-        _ = try tmux.waitFor("(CONNECTED) /]")
+        _ = try await tmux.waitFor("(CONNECTED) /]")
 
         tmux.sendLine("create \(root) hello")
-        _ = try tmux.waitFor("Created \(root)")
+        _ = try await tmux.waitFor("Created \(root)")
         tmux.sendLine("cd \(root)")
-        _ = try tmux.waitFor("(CONNECTED) \(root)]")
+        _ = try await tmux.waitFor("(CONNECTED) \(root)]")
         tmux.sendLine("get .")
-        _ = try tmux.waitFor("hello")
+        _ = try await tmux.waitFor("hello")
 
         // Tab completes a path, fetched live from the server.
         tmux.sendLiteral("ls /zooke")
         tmux.send(keys: "Tab")
-        _ = try tmux.waitFor("ls /zookeeper/")
+        _ = try await tmux.waitFor("ls /zookeeper/")
         tmux.send(keys: "Enter")
-        _ = try tmux.waitFor("quota")
+        _ = try await tmux.waitFor("quota")
 
         // watch streams events until Ctrl-C.
         tmux.sendLine("watch -d \(root)")
-        _ = try tmux.waitFor("Ctrl-C stops")
+        _ = try await tmux.waitFor("Ctrl-C stops")
         let writer = try await connectedClient(server.connectString)
         try await writer.setData(root, data: bytes("changed-value"))
-        _ = try tmux.waitFor("NodeDataChanged")
-        _ = try tmux.waitFor("changed-value")
+        _ = try await tmux.waitFor("NodeDataChanged")
+        _ = try await tmux.waitFor("changed-value")
         tmux.sendControlC()
-        _ = try tmux.waitUntil(timeout: .seconds(10)) { screen in
+        _ = try await tmux.waitUntil(timeout: .seconds(10)) { screen in
             screen.components(separatedBy: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }?
                 .hasSuffix("(CONNECTED) \(root)]") ?? false
         }
         // The shell still works after Ctrl-C, and the watch is gone from the server.
         tmux.sendLine("stat .")
-        _ = try tmux.waitFor("dataLength = 13")
+        _ = try await tmux.waitFor("dataLength = 13")
         tmux.sendLine("history")
-        _ = try tmux.waitFor("watch -d \(root)")
+        _ = try await tmux.waitFor("watch -d \(root)")
 
         // Ctrl-D quits; history was saved.
         tmux.send(keys: "C-d")
-        #expect(try tmux.waitForExit() == 0)
+        #expect(try await tmux.waitForExit() == 0)
         let history = try String(contentsOf: home.appendingPathComponent(".zksh_history"), encoding: .utf8)
         // libedit's history file format escapes spaces; the unique path is enough to recognise the line.
         #expect(history.contains(root))
@@ -147,13 +148,13 @@ import ZooKeeperTestSupport
         defer { try? FileManager.default.removeItem(at: home) }
         let tmux = try startShell("127.0.0.1:\(proxy.port)", home: home)
         defer { tmux.kill() }
-        _ = try tmux.waitFor("(CONNECTED) /]")
+        _ = try await tmux.waitFor("(CONNECTED) /]")
         tmux.sendLiteral("ls /zoo")
         proxy.cutConnections()
-        _ = try tmux.waitFor("reconnected", timeout: .seconds(20))
+        _ = try await tmux.waitFor("reconnected", timeout: .seconds(20))
         // The half-typed line survived the notices.
         tmux.sendLiteral("keeper")
         tmux.send(keys: "Enter")
-        _ = try tmux.waitFor("quota")
+        _ = try await tmux.waitFor("quota")
     }
 }

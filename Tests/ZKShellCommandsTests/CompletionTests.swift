@@ -105,7 +105,7 @@ struct CompletionTests {
         // instead could starve the task it waits for on a 2-core machine.
         let completer = FakeTree().completer()
         let completion = await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: completer.completeWaiting(line: "ls /ap", cursor: 6)) }.start()
+            Thread { continuation.resume(returning: completer.completeWaiting(line: "ls /ap", cursor: 6, timeout: .seconds(30))) }.start()
         }
         #expect(completion == .init(replaceFrom: 3, candidates: ["/app/", "/apple"]))
     }

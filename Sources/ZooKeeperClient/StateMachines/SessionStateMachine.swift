@@ -266,9 +266,13 @@ public struct SessionStateMachine: Sendable {
     public mutating func channelConnected(now: NIODeadline) -> [Action] {
         guard case .connecting(let host, let since) = phase else { return [] }
         phase = .handshaking(host, since: since)
+        // A session made on a read-only server is valid only there: until a read-write server
+        // has been seen, each connection asks for a new session (as ZooKeeper's client does).
         let request = ConnectRequest(
             protocolVersion: 0, lastZxidSeen: lastZxidSeen, timeOut: configuration.sessionTimeout,
-            sessionId: sessionId, password: password, readOnly: configuration.canBeReadOnly
+            sessionId: sessionIsReadOnlyLocal ? 0 : sessionId,
+            password: sessionIsReadOnlyLocal ? [UInt8](repeating: 0, count: 16) : password,
+            readOnly: configuration.canBeReadOnly
         )
         return [.sendConnectRequest(request)]
     }
