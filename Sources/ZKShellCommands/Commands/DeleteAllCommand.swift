@@ -29,6 +29,7 @@ struct DeleteAllCommand: ShellCommand {
         let path = context.resolve(self.path)
         guard path != "/" else { throw ShellError("refusing to delete the root node /") }
         let client = try await context.client()
+        guard try await client.exists(path) != nil else { throw ZooKeeperError(.noNode, path: path) }
         let counter = Counter()
         do {
             try await Self.deleteTree(path, client: client, counter: counter)
