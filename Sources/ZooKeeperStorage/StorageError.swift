@@ -39,6 +39,7 @@ public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
         /// An argument is out of range (for example a payload larger than 4 GiB − 1).
         public static let invalidArgument = Code(.invalidArgument)
 
+        /// The code's name (`corruptLog`).
         public var description: String { base.rawValue }
     }
 
@@ -53,6 +54,7 @@ public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The `errno` of a failed system call.
     public var errno: Int32?
 
+    /// An error; `message` should not repeat the path.
     public init(code: Code, message: String, path: String? = nil, offset: Int? = nil, errno: Int32? = nil) {
         self.code = code
         self.message = message
@@ -61,6 +63,7 @@ public struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
         self.errno = errno
     }
 
+    /// `<path>: <message> (at offset <n>): <strerror> (errno <n>)`, leaving out what is unknown.
     public var description: String {
         var text = path.map { "\($0): " } ?? ""
         text += message

@@ -4,6 +4,7 @@ import LineEditor
 import Logging
 import NIOPosix
 import ZKShellCommands
+import ZooKeeperServer
 
 /// `zksh`: a shell for ZooKeeper. Parses the command line, owns the event loop group, and hands
 /// over to `ShellRunner` for the interactive shell, a script, or one command.
@@ -114,6 +115,12 @@ struct Zksh: ParsableCommand {
             group.cancelAll()
         }
     }
+}
+
+// `zksh serve …` runs the server; everything else is the shell.
+if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "serve" {
+    ServeCommand.main(Array(CommandLine.arguments.dropFirst(2)))
+    exit(0)
 }
 
 let zksh: Zksh

@@ -6,6 +6,7 @@
 public struct CRC32C: Sendable, Hashable {
     private var state: UInt32 = 0xFFFF_FFFF
 
+    /// A checksum of no bytes yet.
     public init() {}
 
     /// Feeds `bytes` into the checksum.

@@ -93,6 +93,20 @@ enum POSIXFile {
         }
     }
 
+    /// Reads `count` bytes at `offset`, or fewer if the file ends first.
+    static func read(_ fd: Int32, upTo count: Int, at offset: Int, path: String) throws -> [UInt8] {
+        var result = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            var rest = [UInt8](repeating: 0, count: count - filled)
+            let read = try read(fd, into: &rest, at: offset + filled, path: path)
+            if read == 0 { break }
+            result.replaceSubrange(filled..<(filled + read), with: rest[0..<read])
+            filled += read
+        }
+        return Array(result[0..<filled])
+    }
+
     static func size(_ fd: Int32, path: String) throws -> Int {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw StorageError.io("fstat", path: path, errno: errno) }

@@ -1,0 +1,299 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ZooKeeperProtocol
+import ZooKeeperServerCore
+import ZooKeeperStorage
+
+/// Runs the IO-free ``ServerCore`` against the network and the disk.
+///
+/// Threading: everything mutable here belongs to `loop`, the one event loop that also runs every
+/// client channel. The group committer's completions (on the storage queue) and snapshot/purge
+/// work (on `background`) hop back to `loop` before touching the core.
+///
+/// Order of work, as the core requires: each event's actions are executed in order: `.append`
+/// goes to the group committer, `.send` is written (flushed at the end of the batch), `.close`
+/// closes after the frames already written. When the committer reports a durable zxid, the core
+/// releases the replies held for it.
+public final class ServerDriver: @unchecked Sendable {
+    let settings: ServerSettings
+    let loop: EventLoop
+    private let logger: Logger
+    private let storage: Storage
+    private var committer: GroupCommitter!
+    private var core: ServerCore
+    private let background = DispatchQueue(label: "zksh.server.background")
+
+    private struct Connection {
+        var channel: Channel
+        var handler: ServerConnectionHandler
+        var establishedAt: Int64
+        var remoteAddress: String
+    }
+    private var connections: [ConnectionID: Connection] = [:]
+    private var nextConnectionID: UInt64 = 1
+    private var serverChannel: Channel?
+    private var tickTask: RepeatedTask?
+    private var purgeTask: RepeatedTask?
+    private let startedAt = NIODeadline.now()
+    private var snapshotInProgress = false
+    private var stopping = false
+    private var traceMask: Int64 = 0
+    private var packetsReceivedBaseline = 0
+    private var packetsSentBaseline = 0
+    private let stopped: EventLoopPromise<Int32>
+
+    /// Recovers the state from storage; does not listen yet (see ``start()``).
+    ///
+    /// - Throws: storage errors (directory locked, corrupt log), ``ServerCoreError``.
+    init(settings: ServerSettings, loop: EventLoop, logger: Logger) throws {
+        self.settings = settings
+        self.loop = loop
+        self.logger = logger
+        var options = Storage.Options()
+        options.forceSync = settings.forceSync
+        storage = try Storage(dataDirectory: settings.dataDirectory, dataLogDirectory: settings.dataLogDirectory, options: options)
+        let recovery: Storage.Recovery
+        do {
+            recovery = try storage.recover()
+        } catch {
+            try? storage.close()
+            throw error
+        }
+        for note in recovery.notes { logger.warning("recovery: \(note)") }
+        logger.info("recovered \(recovery.snapshot.map { "snapshot 0x\(String($0.zxid, radix: 16))" } ?? "no snapshot") and \(recovery.transactions.count) logged transactions; last zxid 0x\(String(recovery.lastZxid, radix: 16))")
+        do {
+            core = try ServerCore(
+                configuration: settings.core, snapshot: recovery.snapshot?.bytes,
+                transactions: recovery.transactions.map { (zxid: $0.zxid, bytes: $0.bytes) }, now: Self.clock())
+        } catch {
+            try? storage.close()
+            throw error
+        }
+        // Made only once nothing can throw any more: a dropped promise traps.
+        stopped = loop.makePromise()
+        committer = GroupCommitter(log: storage.log) { [weak self] result in
+            guard let self else { return }
+            self.loop.execute { self.commitCompleted(result) }
+        }
+        if !recovery.transactions.isEmpty {
+            // As ZooKeeper does after loading: a fresh snapshot, so the replayed log can be purged.
+            let snapshot = core.snapshot()
+            storage.log.rollSegment()
+            do {
+                try storage.snapshots.write(zxid: snapshot.zxid, bytes: snapshot.bytes)
+            } catch {
+                logger.warning("could not write the start-up snapshot: \(error)")
+            }
+        }
+    }
+
+    static func clock() -> ServerClock {
+        ServerClock(monotonic: .now(), wallClockMilliseconds: Int64(Date().timeIntervalSince1970 * 1000))
+    }
+
+    /// Binds the client port and starts the tick and autopurge timers.
+    /// Must be called once, off the event loop. Returns the bound address.
+    func start() throws -> SocketAddress {
+        let maximumFrameLength = settings.core.maxBuffer + 1024
+        let bootstrap = ServerBootstrap(group: loop)
+            .serverChannelOption(ChannelOptions.backlog, value: Int32(settings.listenBacklog))
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.writeBufferWaterMark, value: .init(low: 256 * 1024, high: 4 * 1024 * 1024))
+            .childChannelInitializer { [self, logger] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handler = ServerConnectionHandler(driver: self, maximumFrameLength: maximumFrameLength, logger: logger)
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+        let channel = try bootstrap.bind(host: settings.host, port: settings.port).wait()
+        try loop.submit { [self] in
+            serverChannel = channel
+            let interval = max(10, min(100, settings.core.tickTime / 10))
+            tickTask = loop.scheduleRepeatedTask(initialDelay: .milliseconds(Int64(interval)), delay: .milliseconds(Int64(interval))) { [self] _ in
+                run(core.tick(now: Self.clock()))
+            }
+            if settings.purgeIntervalHours > 0 {
+                let hours = Int64(settings.purgeIntervalHours)
+                purgeTask = loop.scheduleRepeatedTask(initialDelay: .seconds(0), delay: .hours(hours)) { [self] _ in purge() }
+            }
+        }.wait()
+        return channel.localAddress!
+    }
+
+    /// A future that completes with the exit status once the server has stopped.
+    var stoppedFuture: EventLoopFuture<Int32> { stopped.futureResult }
+
+    // MARK: - Connection events (on the loop)
+
+    func connectionOpened(handler: ServerConnectionHandler, channel: Channel, remoteAddress: SocketAddress?) -> ConnectionID? {
+        loop.preconditionInEventLoop()
+        guard !stopping else {
+            channel.close(promise: nil)
+            return nil
+        }
+        let id = ConnectionID(rawValue: nextConnectionID)
+        nextConnectionID += 1
+        let remote = remoteAddress.map(ServerConnectionHandler.describe) ?? "unknown"
+        connections[id] = Connection(channel: channel, handler: handler, establishedAt: Self.clock().wallClockMilliseconds, remoteAddress: remote)
+        run(core.connectionOpened(id, remoteAddress: remote, now: Self.clock()))
+        return connections[id] == nil ? nil : id
+    }
+
+    func connectRequestReceived(_ id: ConnectionID, _ request: ConnectRequest) {
+        loop.preconditionInEventLoop()
+        run(core.connectRequestReceived(id, request, now: Self.clock()))
+    }
+
+    func requestReceived(_ id: ConnectionID, header: RequestHeader, body: ByteBuffer) {
+        loop.preconditionInEventLoop()
+        run(core.requestReceived(id, header: header, body: body, now: Self.clock()))
+    }
+
+    func connectionClosed(_ id: ConnectionID) {
+        loop.preconditionInEventLoop()
+        connections[id] = nil
+        run(core.connectionClosed(id, now: Self.clock()))
+    }
+
+    func fourLetterWord(_ word: FourLetterWord, argument: Int64?) -> String {
+        loop.preconditionInEventLoop()
+        guard settings.fourLetterWords.allows(word) else {
+            return FourLetterWordResponder.notWhitelisted(word)
+        }
+        let statistics = core.statistics
+        switch word {
+        case .srst:
+            packetsReceivedBaseline = statistics.packetsReceived
+            packetsSentBaseline = statistics.packetsSent
+        case .stmk:
+            traceMask = argument ?? traceMask
+        default:
+            break
+        }
+        let clock = Self.clock()
+        let context = FourLetterWordContext(
+            settings: settings, statistics: statistics, now: clock.monotonic, wallClockMilliseconds: clock.wallClockMilliseconds,
+            startedAt: startedAt, establishedAt: connections.mapValues(\.establishedAt),
+            remoteAddresses: connections.mapValues(\.remoteAddress), traceMask: traceMask,
+            packetsReceivedBaseline: packetsReceivedBaseline, packetsSentBaseline: packetsSentBaseline)
+        return FourLetterWordResponder.respond(to: word, context: context)
+    }
+
+    // MARK: - Actions
+
+    /// Executes the core's actions in order, flushing each written connection once at the end.
+    private func run(_ actions: [ServerAction]) {
+        guard !actions.isEmpty else { return }
+        var written: Set<ConnectionID> = []
+        for action in actions {
+            switch action {
+            case .append(let zxid, let bytes):
+                do {
+                    try committer.append(zxid: zxid, bytes: bytes)
+                } catch {
+                    fail("cannot append transaction 0x\(String(zxid, radix: 16)) to the log: \(error)")
+                    return
+                }
+            case .send(let id, let frame):
+                guard let connection = connections[id] else { continue }
+                connection.channel.write(frame, promise: nil)
+                written.insert(id)
+            case .close(let id):
+                guard let connection = connections.removeValue(forKey: id) else { continue }
+                written.remove(id)
+                connection.handler.closedByCore()
+                let channel = connection.channel
+                channel.writeAndFlush(channel.allocator.buffer(capacity: 0)).whenComplete { _ in
+                    channel.close(promise: nil)
+                }
+            case .takeSnapshot:
+                takeSnapshot()
+            }
+        }
+        for id in written { connections[id]?.channel.flush() }
+    }
+
+    private func commitCompleted(_ result: Result<Int64, StorageError>) {
+        switch result {
+        case .success(let zxid):
+            run(core.transactionsDurable(upTo: zxid))
+        case .failure(let error):
+            fail("the transaction log failed: \(error)")
+        }
+    }
+
+    /// Writes the core's state as a snapshot off the loop; one at a time.
+    private func takeSnapshot() {
+        guard !snapshotInProgress else {
+            logger.warning("a snapshot is still being written; skipping this one")
+            return
+        }
+        snapshotInProgress = true
+        let snapshot = core.snapshot()
+        storage.log.rollSegment()
+        let store = storage.snapshots
+        background.async { [self, logger] in
+            let start = NIODeadline.now()
+            do {
+                try store.write(zxid: snapshot.zxid, bytes: snapshot.bytes)
+                logger.info("snapshot 0x\(String(snapshot.zxid, radix: 16)) written (\(snapshot.bytes.count) bytes, \((NIODeadline.now() - start).nanoseconds / 1_000_000) ms)")
+            } catch {
+                logger.error("could not write snapshot 0x\(String(snapshot.zxid, radix: 16)): \(error)")
+            }
+            loop.execute { self.snapshotInProgress = false }
+        }
+    }
+
+    private func purge() {
+        let storage = self.storage
+        let retain = settings.snapRetainCount
+        background.async { [logger] in
+            do {
+                let report = try storage.purge(retain: retain)
+                logger.info("autopurge: removed \(report.removedSnapshots.count) snapshots and \(report.removedLogSegments.count) log segments")
+            } catch {
+                logger.warning("autopurge failed: \(error)")
+            }
+        }
+    }
+
+    // MARK: - Stopping
+
+    /// A storage failure: ZooKeeper exits, because the durable state is unknown.
+    private func fail(_ message: String) {
+        logger.critical("\(message); stopping the server")
+        stop(status: 1)
+    }
+
+    /// Stops accepting, closes connections (sessions stay in the log for the restart), makes
+    /// pending log writes durable and releases the data directory. Safe to call from any thread.
+    public func stop(status: Int32 = 0) {
+        loop.execute { [self] in
+            guard !stopping else { return }
+            stopping = true
+            logger.info("shutting down")
+            tickTask?.cancel()
+            purgeTask?.cancel()
+            let server = serverChannel
+            let channels = connections.values.map(\.channel)
+            connections.removeAll()
+            let closed = (server.map { [$0.close()] } ?? []) + channels.map { $0.close() }
+            EventLoopFuture.whenAllComplete(closed, on: loop).whenComplete { [self] _ in
+                let committer = self.committer!
+                let storage = self.storage
+                background.async { [logger] in
+                    committer.close()
+                    do {
+                        try storage.close()
+                    } catch {
+                        logger.error("closing the transaction log failed: \(error)")
+                    }
+                    self.loop.execute { self.stopped.succeed(status) }
+                }
+            }
+        }
+    }
+}

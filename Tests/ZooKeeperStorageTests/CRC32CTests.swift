@@ -1,0 +1,31 @@
+import Testing
+
+@testable import ZooKeeperStorage
+
+@Suite struct CRC32CTests {
+    @Test func knownVectors() {
+        #expect(CRC32C.checksum([UInt8]()) == 0)
+        #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
+        // RFC 3720 (iSCSI), appendix B.4.
+        #expect(CRC32C.checksum([UInt8](repeating: 0, count: 32)) == 0x8A91_36AA)
+        #expect(CRC32C.checksum([UInt8](repeating: 0xFF, count: 32)) == 0x62A8_AB43)
+        #expect(CRC32C.checksum((0..<32).map { UInt8($0) }) == 0x46DD_794E)
+        #expect(CRC32C.checksum((0..<32).map { UInt8(31 - $0) }) == 0x113F_DB5C)
+    }
+
+    @Test func incrementalUpdatesMatchOneShot() {
+        var generator = SeededBytes(state: 42)
+        let data = generator.bytes(1000)
+        for split in [0, 1, 7, 500, 999, 1000] {
+            var crc = CRC32C()
+            crc.update(data[0..<split])
+            crc.update(data[split...])
+            #expect(crc.value == CRC32C.checksum(data))
+        }
+    }
+
+    @Test func zeroedEntryHeaderIsNeverValid() {
+        // What a zero-filled tail looks like: length 0, crc 0, zxid 0.
+        #expect(LogFormat.checksum(zxid: 0, payload: []) != 0)
+    }
+}
