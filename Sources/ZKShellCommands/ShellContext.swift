@@ -24,9 +24,22 @@ public final class ShellContext: @unchecked Sendable {
         public var sessionTimeout: Duration = .seconds(30)
         /// The zone for times in stats and watch events.
         public var timeZone: TimeZone = .current
+        /// Credentials sent when a session opens and after every reconnect (`--auth`).
+        public var credentials: [Credential] = []
 
         public init(connectString: String) {
             self.connectString = connectString
+        }
+    }
+
+    /// An authentication to send when a session opens (`digest` with `user:password`).
+    public struct Credential: Equatable, Sendable {
+        public var scheme: String
+        public var auth: [UInt8]
+
+        public init(scheme: String, auth: [UInt8]) {
+            self.scheme = scheme
+            self.auth = auth
         }
     }
 
@@ -81,6 +94,10 @@ public final class ShellContext: @unchecked Sendable {
         var exitRequested = false
         var lineEditor: LineEditor?
         var monitor: Task<Void, Never>?
+        /// Credentials for new sessions: `--auth`, replaced by `connect --auth`.
+        var credentials: [Credential]
+        /// Whether fired watches are printed (`printwatches on|off`).
+        var printsWatchEvents = true
     }
 
     public init(options: Options, output: any OutputWriter = StandardOutputWriter(),
@@ -92,7 +109,7 @@ public final class ShellContext: @unchecked Sendable {
         self.registry = registry
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
-        self.state = MutableState(connectString: options.connectString)
+        self.state = MutableState(connectString: options.connectString, credentials: options.credentials)
     }
 
     private func withState<T>(_ body: (inout MutableState) throws -> T) rethrows -> T {
@@ -234,21 +251,33 @@ public final class ShellContext: @unchecked Sendable {
         return try await connect()
     }
 
+    /// Whether watch events are printed when they fire (`printwatches`; on at start).
+    public var printsWatchEvents: Bool {
+        get { withState { $0.printsWatchEvents } }
+        set { withState { $0.printsWatchEvents = newValue } }
+    }
+
+    /// The credentials new sessions authenticate with.
+    public var credentials: [Credential] { withState { $0.credentials } }
+
     /// Closes any current session and opens a new one.
     ///
     /// - Parameters:
     ///   - hosts: the connect string; nil reuses the current one.
     ///   - connectTimeout: how long to wait for the session; nil uses the option.
     ///   - sessionTimeout: the session timeout to ask for; nil uses the option.
+    ///   - credentials: credentials for this and later sessions; nil keeps the current ones.
     /// - Throws: ``ShellError`` `could not connect to … (reason)` when no server answered in time;
     ///   the shell then stays without a session.
     @discardableResult
     public func connect(to hosts: String? = nil, connectTimeout: Duration? = nil,
-                        sessionTimeout: Duration? = nil) async throws -> ZooKeeperClient {
+                        sessionTimeout: Duration? = nil, credentials: [Credential]? = nil) async throws -> ZooKeeperClient {
         try? await disconnect()
         var configuration = try ZooKeeperClient.Configuration(connectString: hosts ?? connectString)
         configuration.connectTimeout = connectTimeout ?? options.connectTimeout
         configuration.sessionTimeout = sessionTimeout ?? options.sessionTimeout
+        if let credentials { withState { $0.credentials = credentials } }
+        configuration.credentials = self.credentials.map { (scheme: $0.scheme, auth: $0.auth) }
         let changedServers = hosts.map { $0 != connectString } ?? false
         withState {
             $0.connectString = configuration.connectString.description
@@ -351,13 +380,18 @@ public final class ShellContext: @unchecked Sendable {
 
     // MARK: Watch notices
 
-    /// Prints the event of a one-shot watch (`ls -w`, `get -w`, `stat -w`) when it fires, like
-    /// `zkCli.sh`: `WATCHER:: WatchedEvent state:SyncConnected type:NodeDataChanged path:/a`.
+    /// Prints the events of a watch (one-shot from `ls -w`, `get -w`, `stat -w`; persistent from
+    /// `addWatch`) as they fire, like `zkCli.sh`:
+    /// `WATCHER:: WatchedEvent state:SyncConnected type:NodeDataChanged path:/a`. Events are
+    /// dropped while `printwatches off` is in effect.
     public func printWhenFired(_ watch: ZooKeeperWatch) {
         Task { [weak self] in
             do {
                 for try await event in watch {
-                    self?.printAsync("WATCHER:: WatchedEvent state:SyncConnected type:\(event.type.name) path:\(event.path)")
+                    guard let self else { return }
+                    if self.printsWatchEvents {
+                        self.printAsync("WATCHER:: WatchedEvent state:SyncConnected type:\(event.type.name) path:\(event.path)")
+                    }
                 }
             } catch {
                 // The session ended; its notice says so.

@@ -140,6 +140,7 @@ public final class ShellRunner: Sendable {
         installScriptInterruptHandling()
         var worst = ExitStatus.success
         for words in commands {
+            context.appendHistory(ShellTokenizer.line(words))  // for `history` and `redo`
             let status = await execute(words)
             worst = max(worst, status)
             if status == .interrupted || (status != .success && !keepGoing) || context.exitRequested { break }
@@ -161,6 +162,7 @@ public final class ShellRunner: Sendable {
             if !scan.isComplete || Self.endsWithContinuation(pending) { continue }
             pending = ""
             for command in scan.commands {
+                context.appendHistory(ShellTokenizer.line(command.map(\.text)))  // for `history` and `redo`
                 let status = await execute(command.map(\.text))
                 worst = max(worst, status)
                 if status == .interrupted || (status != .success && !keepGoing) || context.exitRequested {

@@ -96,7 +96,8 @@ public final class ServerDriver: @unchecked Sendable {
     /// Binds the client port and starts the tick and autopurge timers.
     /// Must be called once, off the event loop. Returns the bound address.
     func start() throws -> SocketAddress {
-        let maximumFrameLength = settings.core.maxBuffer + 1024
+        // Like ZooKeeper, a frame longer than jute.maxbuffer closes the connection.
+        let maximumFrameLength = settings.core.maxBuffer
         let bootstrap = ServerBootstrap(group: loop)
             .serverChannelOption(ChannelOptions.backlog, value: Int32(settings.listenBacklog))
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)

@@ -47,6 +47,8 @@ struct Zksh: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds to wait for a connection.", valueName: "seconds"))
     var timeout: Double = 10
 
+    @OptionGroup var authentication: AuthOptions
+
     @Option(name: .customLong("session-timeout"), help: ArgumentHelp("Session timeout in seconds to ask for.", valueName: "seconds"))
     var sessionTimeout: Double = 30
 
@@ -67,6 +69,7 @@ struct Zksh: ParsableCommand {
         options.verbose = verbose
         options.connectTimeout = .milliseconds(Int64(timeout * 1000))
         options.sessionTimeout = .milliseconds(Int64(sessionTimeout * 1000))
+        options.credentials = authentication.credentials
 
         if words == ["--help"] || words == ["-h"] {
             // The passthrough argument swallows a lone --help.
@@ -127,6 +130,9 @@ let zksh: Zksh
 do {
     zksh = try Zksh.parse()
 } catch {
-    Zksh.exit(withError: error)
+    // --help exits 0 as ArgumentParser does; every usage error exits 2, like the shell's own.
+    if Zksh.exitCode(for: error) == .success { Zksh.exit(withError: error) }
+    FileHandle.standardError.write(Data((Zksh.fullMessage(for: error) + "\n").utf8))
+    exit(ExitStatus.usage.rawValue)
 }
 exit(await zksh.start().rawValue)

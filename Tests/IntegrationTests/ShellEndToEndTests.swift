@@ -69,6 +69,15 @@ import ZooKeeperTestSupport
         #expect(ContinuousClock.now - started < .seconds(20))
     }
 
+    @Test func credentialsFromTheCommandLine() async throws {
+        let server = try await SharedServer.get()
+        let result = try await run(["-s", server.connectString, "--auth", "digest:carol:pw", "-c", "whoami"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("digest: carol"))
+        let bad = try await run(["-s", server.connectString, "--auth", "nocolon", "-c", "whoami"])
+        #expect(bad.status == 2)
+    }
+
     @Test func serverFromTheEnvironment() async throws {
         let server = try await SharedServer.get()
         let result = try await run(["-c", "ls /"], environment: ["ZKSH_SERVER": server.connectString])

@@ -184,6 +184,6 @@ struct CommandParsingTests {
         #expect(set.optionsWithValue == ["-v"])
         #expect(set.positionals == ["path", "data"])
         #expect(registry.arguments(of: ShellHelpCommand.self).positionals == ["command"])
-        #expect(registry.arguments(of: ConnectCommand.self).optionsWithValue == ["--timeout", "--session-timeout"])
+        #expect(registry.arguments(of: ConnectCommand.self).optionsWithValue == ["--timeout", "--session-timeout", "--auth"])
     }
 }

@@ -39,10 +39,10 @@ struct CompletionTests {
     }
 
     @Test func commandNames() async {
-        #expect(await complete("l") == .init(replaceFrom: 0, candidates: ["ls"]))
-        #expect(await complete("de") == .init(replaceFrom: 0, candidates: ["delete", "deleteall"]))
+        #expect(await complete("l") == .init(replaceFrom: 0, candidates: ["listquota", "ls"]))
+        #expect(await complete("de") == .init(replaceFrom: 0, candidates: ["delete", "deleteall", "delquota"]))
         #expect(await complete("").candidates == CommandRegistry.standard.commandNames)
-        #expect(await complete("ls /; ge") == .init(replaceFrom: 6, candidates: ["get"]))
+        #expect(await complete("ls /; gr") == .init(replaceFrom: 6, candidates: ["grep"]))
     }
 
     @Test func flagsOfTheCurrentCommand() async {

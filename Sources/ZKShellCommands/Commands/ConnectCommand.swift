@@ -7,12 +7,16 @@ struct ConnectCommand: ShellCommand {
         commandName: "connect",
         abstract: "Open a new session (closing the current one).",
         discussion: """
-            Without HOSTS, connects again to the current servers.
+            Without HOSTS, connects again to the current servers. --auth replaces the \
+            credentials sent when a session opens (those of zksh --auth otherwise); they are sent \
+            again after every reconnect.
 
             Examples:
               connect
               connect 127.0.0.1:2181,127.0.0.1:2182
               connect zk1:2181/app --timeout 5
+              connect --auth digest:bob:secret
+              connect zk1:2181 --auth digest:bob:secret --auth digest:ops:pw
             """)
 
     @Argument(help: "Servers as host:port[,host:port…][/chroot] (default: the current servers).")
@@ -23,6 +27,8 @@ struct ConnectCommand: ShellCommand {
 
     @Option(name: .customLong("session-timeout"), help: "Session timeout in seconds to ask the server for.")
     var sessionTimeout: Double?
+
+    @OptionGroup var authentication: AuthOptions
 
     @OptionGroup var output: OutputOptions
 
@@ -35,7 +41,8 @@ struct ConnectCommand: ShellCommand {
 
     func run(in context: ShellContext) async throws {
         let client = try await context.connect(
-            to: hosts, connectTimeout: timeout.map(Duration.seconds), sessionTimeout: sessionTimeout.map(Duration.seconds))
+            to: hosts, connectTimeout: timeout.map(Duration.seconds), sessionTimeout: sessionTimeout.map(Duration.seconds),
+            credentials: authentication.auth.isEmpty ? nil : authentication.credentials)
         if output.wantsJSON(context) {
             let host = await client.connectedHost.map { "\($0)" }
             context.printJSON([
