@@ -3,10 +3,10 @@ import Testing
 import ZooKeeperClient
 import ZooKeeperTestSupport
 
-/// Every client operation and its error paths against a real Apache ZooKeeper.
+/// Every client operation and its error paths, against both a real Apache ZooKeeper and `zksh serve`.
 @Suite(.timeLimit(.minutes(3))) struct ClientOperationTests {
-    @Test func createInEveryModeReturnsPathAndStat() async throws {
-        let server = try await SharedServer.get()
+    @Test(arguments: TestServerKind.allCases) func createInEveryModeReturnsPathAndStat(kind: TestServerKind) async throws {
+        let server = try await SharedServer.get(kind)
         let client = try await connectedClient(server.connectString)
         let root = uniquePath()
         let made = try await client.create(root, data: bytes("root"))
@@ -35,8 +35,8 @@ import ZooKeeperTestSupport
         try await client.close()
     }
 
-    @Test func readAndWriteDataWithVersions() async throws {
-        let server = try await SharedServer.get()
+    @Test(arguments: TestServerKind.allCases) func readAndWriteDataWithVersions(kind: TestServerKind) async throws {
+        let server = try await SharedServer.get(kind)
         let client = try await connectedClient(server.connectString)
         let path = uniquePath()
         #expect(try await client.exists(path) == nil)
@@ -57,8 +57,8 @@ import ZooKeeperTestSupport
         try await client.close()
     }
 
-    @Test func errorsNameThePathAndCode() async throws {
-        let server = try await SharedServer.get()
+    @Test(arguments: TestServerKind.allCases) func errorsNameThePathAndCode(kind: TestServerKind) async throws {
+        let server = try await SharedServer.get(kind)
         let client = try await connectedClient(server.connectString)
         let root = uniquePath()
         await #expect(throws: ZooKeeperError(.noNode, path: root + "/a/b")) { try await client.getData(root + "/a/b") }
@@ -89,8 +89,8 @@ import ZooKeeperTestSupport
         try await client.close()
     }
 
-    @Test func aclsAuthAndWhoAmI() async throws {
-        let server = try await SharedServer.get()
+    @Test(arguments: TestServerKind.allCases) func aclsAuthAndWhoAmI(kind: TestServerKind) async throws {
+        let server = try await SharedServer.get(kind)
         let owner = try await connectedClient(server.connectString)
         let other = try await connectedClient(server.connectString)
         let path = uniquePath()
@@ -119,8 +119,8 @@ import ZooKeeperTestSupport
         for client in [owner, other, stranger] { try await client.close() }
     }
 
-    @Test func unknownAuthSchemeFailsTheSession() async throws {
-        let server = try await SharedServer.get()
+    @Test(arguments: TestServerKind.allCases) func unknownAuthSchemeFailsTheSession(kind: TestServerKind) async throws {
+        let server = try await SharedServer.get(kind)
         let client = try await connectedClient(server.connectString)
         await #expect(throws: ZooKeeperError(.authFailed)) {
             try await client.addAuth(scheme: "no-such-scheme", auth: [1, 2, 3])
@@ -129,8 +129,8 @@ import ZooKeeperTestSupport
         await #expect(throws: ZooKeeperError.self) { try await client.exists("/") }
     }
 
-    @Test func transactionsAreAtomic() async throws {
-        let server = try await SharedServer.get()
+    @Test(arguments: TestServerKind.allCases) func transactionsAreAtomic(kind: TestServerKind) async throws {
+        let server = try await SharedServer.get(kind)
         let client = try await connectedClient(server.connectString)
         let root = uniquePath()
         try await client.create(root)
@@ -168,8 +168,8 @@ import ZooKeeperTestSupport
         try await client.close()
     }
 
-    @Test func configOfAStandaloneServerAndDisabledReconfig() async throws {
-        let server = try await SharedServer.get()
+    @Test(arguments: TestServerKind.allCases) func configOfAStandaloneServerAndDisabledReconfig(kind: TestServerKind) async throws {
+        let server = try await SharedServer.get(kind)
         let client = try await connectedClient(server.connectString)
         let (_, stat) = try await client.getConfig()
         #expect(stat.czxid == 0)
@@ -179,15 +179,15 @@ import ZooKeeperTestSupport
         try await client.close()
     }
 
-    @Test func syncReturnsThePath() async throws {
-        let server = try await SharedServer.get()
+    @Test(arguments: TestServerKind.allCases) func syncReturnsThePath(kind: TestServerKind) async throws {
+        let server = try await SharedServer.get(kind)
         let client = try await connectedClient(server.connectString)
         #expect(try await client.sync("/zookeeper") == "/zookeeper")
         try await client.close()
     }
 
-    @Test func manyConcurrentRequestsArePipelined() async throws {
-        let server = try await SharedServer.get()
+    @Test(arguments: TestServerKind.allCases) func manyConcurrentRequestsArePipelined(kind: TestServerKind) async throws {
+        let server = try await SharedServer.get(kind)
         let client = try await connectedClient(server.connectString)
         let root = uniquePath()
         try await client.create(root)
@@ -206,8 +206,8 @@ import ZooKeeperTestSupport
         try await client.close()
     }
 
-    @Test func chrootIsAppliedBothWays() async throws {
-        let server = try await SharedServer.get()
+    @Test(arguments: TestServerKind.allCases) func chrootIsAppliedBothWays(kind: TestServerKind) async throws {
+        let server = try await SharedServer.get(kind)
         let admin = try await connectedClient(server.connectString)
         let root = uniquePath("chroot")
         try await admin.create(root)
@@ -247,8 +247,8 @@ import ZooKeeperTestSupport
         #expect(await client.state == .closed)
     }
 
-    @Test func closeEndsTheSessionAndDeletesEphemerals() async throws {
-        let server = try await SharedServer.get()
+    @Test(arguments: TestServerKind.allCases) func closeEndsTheSessionAndDeletesEphemerals(kind: TestServerKind) async throws {
+        let server = try await SharedServer.get(kind)
         let observer = try await connectedClient(server.connectString)
         let client = try await connectedClient(server.connectString)
         let path = uniquePath()

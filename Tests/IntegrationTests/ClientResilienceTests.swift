@@ -4,10 +4,11 @@ import ZooKeeperClient
 import ZooKeeperTestSupport
 
 /// Sessions, ephemerals and watches surviving connection loss, server restarts and member
-/// failures, and session expiry, against real Apache ZooKeeper.
+/// failures, and session expiry. The single-server tests run against both real Apache ZooKeeper
+/// and `zksh serve`; the ensemble test against Apache ZooKeeper only.
 @Suite(.serialized, .timeLimit(.minutes(3))) struct ClientResilienceTests {
-    @Test func sessionAndWatchesSurviveADroppedConnection() async throws {
-        let server = try await SharedServer.get()
+    @Test(arguments: TestServerKind.allCases) func sessionAndWatchesSurviveADroppedConnection(kind: TestServerKind) async throws {
+        let server = try await SharedServer.get(kind)
         let proxy = try await TCPProxy.start(targetPort: server.port, group: testEventLoopGroup)
         let client = try await connectedClient("127.0.0.1:\(proxy.port)")
         let writer = try await connectedClient(server.connectString)
@@ -44,8 +45,8 @@ import ZooKeeperTestSupport
         await proxy.stop()
     }
 
-    @Test func callsInFlightFailWithConnectionLossAndLaterCallsWork() async throws {
-        let server = try await SharedServer.get()
+    @Test(arguments: TestServerKind.allCases) func callsInFlightFailWithConnectionLossAndLaterCallsWork(kind: TestServerKind) async throws {
+        let server = try await SharedServer.get(kind)
         let proxy = try await TCPProxy.start(targetPort: server.port, group: testEventLoopGroup)
         let client = try await connectedClient("127.0.0.1:\(proxy.port)")
         let path = uniquePath()
@@ -57,8 +58,8 @@ import ZooKeeperTestSupport
         await proxy.stop()
     }
 
-    @Test func sessionEphemeralAndWatchSurviveAServerRestart() async throws {
-        let server = try await ApacheZooKeeperServer.start()
+    @Test(arguments: TestServerKind.allCases) func sessionEphemeralAndWatchSurviveAServerRestart(kind: TestServerKind) async throws {
+        let server = try await kind.start()
         let client = try await connectedClient(server.connectString, sessionTimeout: .seconds(30))
         let path = uniquePath()
         try await client.create(path, data: bytes("before"))
@@ -104,8 +105,8 @@ import ZooKeeperTestSupport
         try await client.close()
     }
 
-    @Test func expiredSessionIsReportedToCallsStatesAndWatches() async throws {
-        let server = try await SharedServer.get()
+    @Test(arguments: TestServerKind.allCases) func expiredSessionIsReportedToCallsStatesAndWatches(kind: TestServerKind) async throws {
+        let server = try await SharedServer.get(kind)
         let client = try await connectedClient(server.connectString, sessionTimeout: .seconds(5))
         let path = uniquePath()
         try await client.create(path, mode: .ephemeral)

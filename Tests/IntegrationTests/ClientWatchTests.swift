@@ -3,10 +3,11 @@ import Testing
 import ZooKeeperClient
 import ZooKeeperTestSupport
 
-/// Watches against a real Apache ZooKeeper: each kind fires exactly the events ZooKeeper sends.
+/// Watches against both a real Apache ZooKeeper and `zksh serve`: each kind fires exactly the
+/// events ZooKeeper sends.
 @Suite(.timeLimit(.minutes(3))) struct ClientWatchTests {
-    @Test func dataWatchFiresOnceOnChange() async throws {
-        let server = try await SharedServer.get()
+    @Test(arguments: TestServerKind.allCases) func dataWatchFiresOnceOnChange(kind: TestServerKind) async throws {
+        let server = try await SharedServer.get(kind)
         let client = try await connectedClient(server.connectString)
         let writer = try await connectedClient(server.connectString)
         let path = uniquePath()
@@ -22,8 +23,8 @@ import ZooKeeperTestSupport
         try await writer.close()
     }
 
-    @Test func existsWatchSeesCreationAndDeletion() async throws {
-        let server = try await SharedServer.get()
+    @Test(arguments: TestServerKind.allCases) func existsWatchSeesCreationAndDeletion(kind: TestServerKind) async throws {
+        let server = try await SharedServer.get(kind)
         let client = try await connectedClient(server.connectString)
         let path = uniquePath()
         let (missing, created) = try await client.existsAndWatch(path)
@@ -37,8 +38,8 @@ import ZooKeeperTestSupport
         try await client.close()
     }
 
-    @Test func childWatchSeesChildrenChange() async throws {
-        let server = try await SharedServer.get()
+    @Test(arguments: TestServerKind.allCases) func childWatchSeesChildrenChange(kind: TestServerKind) async throws {
+        let server = try await SharedServer.get(kind)
         let client = try await connectedClient(server.connectString)
         let path = uniquePath()
         try await client.create(path)
@@ -50,8 +51,8 @@ import ZooKeeperTestSupport
         try await client.close()
     }
 
-    @Test func persistentAndRecursiveWatchesStay() async throws {
-        let server = try await SharedServer.get()
+    @Test(arguments: TestServerKind.allCases) func persistentAndRecursiveWatchesStay(kind: TestServerKind) async throws {
+        let server = try await SharedServer.get(kind)
         let client = try await connectedClient(server.connectString)
         // A server keeps one watch mode per connection and path (a recursive watch added on the
         // same path hides the persistent one's child events), so each kind gets its own session.
@@ -88,8 +89,8 @@ import ZooKeeperTestSupport
         try await recursiveClient.close()
     }
 
-    @Test func removeWatchesAndCheckWatches() async throws {
-        let server = try await SharedServer.get()
+    @Test(arguments: TestServerKind.allCases) func removeWatchesAndCheckWatches(kind: TestServerKind) async throws {
+        let server = try await SharedServer.get(kind)
         let client = try await connectedClient(server.connectString)
         let path = uniquePath()
         try await client.create(path)
@@ -108,8 +109,8 @@ import ZooKeeperTestSupport
         try await client.close()
     }
 
-    @Test func ephemeralDeletionOnCloseFiresDeleteAndChildEvents() async throws {
-        let server = try await SharedServer.get()
+    @Test(arguments: TestServerKind.allCases) func ephemeralDeletionOnCloseFiresDeleteAndChildEvents(kind: TestServerKind) async throws {
+        let server = try await SharedServer.get(kind)
         let observer = try await connectedClient(server.connectString)
         let member = try await connectedClient(server.connectString)
         let registry = uniquePath("registry")

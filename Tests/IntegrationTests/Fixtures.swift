@@ -4,12 +4,22 @@ import NIOPosix
 import ZooKeeperClient
 import ZooKeeperTestSupport
 
-/// One standalone Apache ZooKeeper shared by the client tests that do not stop it; each test works
-/// under its own unique path.
+/// One standalone server of each kind shared by the client tests that do not stop it; each test
+/// works under its own unique path. A kind's server starts when a test first asks for it.
 enum SharedServer {
-    private static let server = Task { try await ApacheZooKeeperServer.start() }
+    private static let apache = Task { try await ApacheZooKeeperServer.start() }
+    private static let zksh = Task { try await ZkshServer.start() }
 
-    static func get() async throws -> ApacheZooKeeperServer { try await server.value }
+    /// The shared Apache ZooKeeper.
+    static func get() async throws -> ApacheZooKeeperServer { try await apache.value }
+
+    /// The shared server of `kind`.
+    static func get(_ kind: TestServerKind) async throws -> any TestServer {
+        switch kind {
+        case .apache: return try await apache.value
+        case .zksh: return try await zksh.value
+        }
+    }
 }
 
 /// The event loop group the integration tests use.

@@ -142,7 +142,8 @@ import ZooKeeperTestSupport
 
         // Ctrl-D quits; history was saved.
         tmux.send(keys: "C-d")
-        #expect(try await tmux.waitForExit() == 0)
+        // Quitting closes the session first (a logged transaction), which can take seconds on a busy disk.
+        #expect(try await tmux.waitForExit(timeout: .seconds(60)) == 0)
         let history = try String(contentsOf: home.appendingPathComponent(".zksh_history"), encoding: .utf8)
         // libedit's history file format escapes spaces; the unique path is enough to recognise the line.
         #expect(history.contains(root))

@@ -72,22 +72,31 @@ private func removeStaleTemporaryDirectories(prefix: String) {
     }
 }
 
-/// One ZooKeeper JVM (`QuorumPeerMain`): its directory, configuration files and process.
+/// One ZooKeeper server process reading a `zoo.cfg`: an Apache ZooKeeper JVM (`QuorumPeerMain`)
+/// or `zksh serve`. Its directory, configuration files and process.
 ///
 /// Layout of `directory`:
 /// ```
 /// conf/zoo.cfg            written by the owner before launch()
-/// conf/log4j.properties   logs to standard output
-/// conf/logback.xml        the same for logback (upstream tarballs)
+/// conf/log4j.properties   logs to standard output (JVM only)
+/// conf/logback.xml        the same for logback (upstream tarballs; JVM only)
 /// data/                   dataDir (and myid in an ensemble)
 /// server.log              standard output and error of every run, appended
 /// ```
 final class ZooKeeperServerProcess: @unchecked Sendable {
+    /// Which server program runs the configuration.
+    enum Program: Sendable {
+        /// Apache ZooKeeper's `QuorumPeerMain` in a JVM.
+        case apacheZooKeeper(ZooKeeperInstallation)
+        /// `zksh serve zoo.cfg`; the path of the `zksh` executable.
+        case zksh(executable: String)
+    }
+
     let name: String
     let directory: URL
     let clientPort: Int
     let configuration: ApacheZooKeeperConfiguration
-    let installation: ZooKeeperInstallation
+    let program: Program
 
     var configurationDirectory: URL { directory.appendingPathComponent("conf", isDirectory: true) }
     var configurationFile: URL { configurationDirectory.appendingPathComponent("zoo.cfg") }
@@ -101,32 +110,50 @@ final class ZooKeeperServerProcess: @unchecked Sendable {
     private let running = LockedValue(Running())
 
     /// Creates the directory layout and writes the logging configuration. The caller writes zoo.cfg.
-    init(
+    convenience init(
         name: String,
         directory: URL,
         clientPort: Int,
         configuration: ApacheZooKeeperConfiguration,
         installation: ZooKeeperInstallation
     ) throws {
+        try self.init(
+            name: name, directory: directory, clientPort: clientPort, configuration: configuration,
+            program: .apacheZooKeeper(installation))
+    }
+
+    /// Creates the directory layout (and, for a JVM, the logging configuration). The caller writes zoo.cfg.
+    init(
+        name: String,
+        directory: URL,
+        clientPort: Int,
+        configuration: ApacheZooKeeperConfiguration,
+        program: Program
+    ) throws {
         self.name = name
         self.directory = directory
         self.clientPort = clientPort
         self.configuration = configuration
-        self.installation = installation
+        self.program = program
         let fileManager = FileManager.default
         do {
             try fileManager.createDirectory(at: configurationDirectory, withIntermediateDirectories: true)
             try fileManager.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
-            try Self.log4jProperties.write(
-                to: configurationDirectory.appendingPathComponent("log4j.properties"), atomically: true, encoding: .utf8)
-            try Self.logbackXML.write(
-                to: configurationDirectory.appendingPathComponent("logback.xml"), atomically: true, encoding: .utf8)
+            if case .apacheZooKeeper = program {
+                try Self.log4jProperties.write(
+                    to: configurationDirectory.appendingPathComponent("log4j.properties"), atomically: true, encoding: .utf8)
+                try Self.logbackXML.write(
+                    to: configurationDirectory.appendingPathComponent("logback.xml"), atomically: true, encoding: .utf8)
+            }
         } catch {
             throw TestSupportError("cannot set up \(directory.path): \(error)")
         }
     }
 
     /// The standard zoo.cfg lines; the owner adds `server.N` lines for an ensemble.
+    ///
+    /// For `zksh serve` the settings a JVM gets as system properties (TTL nodes, the superuser)
+    /// are written into zoo.cfg, where `zksh serve` reads them.
     func standardConfigurationLines() -> [String] {
         var lines = [
             "tickTime=\(configuration.tickTime)",
@@ -141,6 +168,12 @@ final class ZooKeeperServerProcess: @unchecked Sendable {
             "admin.enableServer=false",
             "maxClientCnxns=0",
         ]
+        if case .zksh = program {
+            lines += [
+                "extendedTypesEnabled=true",
+                "DigestAuthenticationProvider.superDigest=\(superDigest)",
+            ]
+        }
         for (key, value) in configuration.extraConfiguration.sorted(by: { $0.key < $1.key }) {
             lines.append("\(key)=\(value)")
         }
@@ -155,8 +188,15 @@ final class ZooKeeperServerProcess: @unchecked Sendable {
         }
     }
 
-    /// The full `java` command line.
+    /// The full command line: `java … QuorumPeerMain zoo.cfg` or `zksh serve zoo.cfg`.
     var commandLine: [String] {
+        let installation: ZooKeeperInstallation
+        switch program {
+        case .apacheZooKeeper(let javaInstallation):
+            installation = javaInstallation
+        case .zksh(let executable):
+            return [executable, "serve", configurationFile.path]
+        }
         let classpath = ([configurationDirectory.path] + installation.classpath).joined(separator: ":")
         return [
             installation.javaPath,
@@ -191,11 +231,11 @@ final class ZooKeeperServerProcess: @unchecked Sendable {
         }
     }
 
-    /// Starts the JVM. Its output is appended to `server.log`. Does not wait for it to serve.
+    /// Starts the server process. Its output is appended to `server.log`. Does not wait for it to serve.
     ///
-    /// A small shell watchdog is started beside it that SIGKILLs the JVM if this test process
+    /// A small shell watchdog is started beside it that SIGKILLs the server if this test process
     /// dies without stopping it (a crash, a kill, or a test run that ends while a server is still
-    /// referenced), so no JVM outlives the tests by more than about a second.
+    /// referenced), so no server outlives the tests by more than about a second.
     func launch() throws {
         try running.withLock { state in
             if let process = state.process, process.isRunning {
@@ -224,7 +264,12 @@ final class ZooKeeperServerProcess: @unchecked Sendable {
             do {
                 try process.run()
             } catch {
-                throw TestSupportError("cannot launch \(command[0]) for \(name): \(error). \(ZooKeeperInstallation.installHint)")
+                let hint: String
+                switch program {
+                case .apacheZooKeeper: hint = ZooKeeperInstallation.installHint
+                case .zksh: hint = "Build it first (swift build)."
+                }
+                throw TestSupportError("cannot launch \(command[0]) for \(name): \(error). \(hint)")
             }
             state.process = process
 
