@@ -117,7 +117,8 @@ public final class ShellCompleter: @unchecked Sendable {
         }
         let milliseconds = Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
         guard semaphore.wait(timeout: .now() + .milliseconds(milliseconds)) == .success else {
-            task.cancel()
+            // Let the lookup finish in the background: it fills the cache, so the next Tab is instant.
+            _ = task
             return .none
         }
         return box.value ?? .none

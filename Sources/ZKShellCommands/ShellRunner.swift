@@ -139,13 +139,42 @@ public final class ShellRunner: Sendable {
         }
         installScriptInterruptHandling()
         var worst = ExitStatus.success
+        var block: TransactionBlock?  // an open `txn` block collects the commands up to `commit`
         for words in commands {
             context.appendHistory(ShellTokenizer.line(words))  // for `history` and `redo`
-            let status = await execute(words)
+            guard let status = await feedTransactionBlock(&block, words) else { continue }
             worst = max(worst, status)
             if status == .interrupted || (status != .success && !keepGoing) || context.exitRequested { break }
         }
+        if block != nil {
+            report(TransactionBlock.unterminated)
+            worst = max(worst, .usage)
+        }
         return worst
+    }
+
+    /// Runs a `txn` block's commands: nil while a block collects `words` (or `words` opens
+    /// one), else the status of `words` run as usual, or of the committed or aborted block.
+    private func feedTransactionBlock(_ block: inout TransactionBlock?, _ words: [String]) async -> ExitStatus? {
+        if var open = block {
+            switch open.add(words) {
+            case .collecting:
+                block = open
+                return nil
+            case .commit(let transaction):
+                block = nil
+                return await execute(transaction)
+            case .abort:
+                block = nil
+                context.print(TransactionBlock.abortedMessage)
+                return .success
+            }
+        }
+        if let opened = TransactionBlock(opening: words) {
+            block = opened
+            return nil
+        }
+        return await execute(words)
     }
 
     /// Runs a script read from standard input line by line, each complete command as soon as
@@ -154,6 +183,7 @@ public final class ShellRunner: Sendable {
         installScriptInterruptHandling()
         var worst = ExitStatus.success
         var pending = ""
+        var block: TransactionBlock?
         while true {
             let line = await onInputQueue { Swift.readLine(strippingNewline: false) }
             guard let line else { break }
@@ -163,12 +193,16 @@ public final class ShellRunner: Sendable {
             pending = ""
             for command in scan.commands {
                 context.appendHistory(ShellTokenizer.line(command.map(\.text)))  // for `history` and `redo`
-                let status = await execute(command.map(\.text))
+                guard let status = await feedTransactionBlock(&block, command.map(\.text)) else { continue }
                 worst = max(worst, status)
                 if status == .interrupted || (status != .success && !keepGoing) || context.exitRequested {
                     return worst
                 }
             }
+        }
+        if block != nil && pending.isEmpty {
+            report(TransactionBlock.unterminated)
+            return max(worst, .usage)
         }
         if !pending.isEmpty {
             let scan = ShellTokenizer.scan(pending)
@@ -181,9 +215,13 @@ public final class ShellRunner: Sendable {
                 return max(worst, .usage)
             }
             for command in scan.commands {
-                let status = await execute(command.map(\.text))
+                guard let status = await feedTransactionBlock(&block, command.map(\.text)) else { continue }
                 worst = max(worst, status)
                 if status == .interrupted || (status != .success && !keepGoing) || context.exitRequested { break }
+            }
+            if block != nil {
+                report(TransactionBlock.unterminated)
+                return max(worst, .usage)
             }
         }
         return worst
@@ -234,7 +272,11 @@ public final class ShellRunner: Sendable {
                 guard !line.allSatisfy(\.isWhitespace) else { continue }
                 editor.addHistory(line)
                 context.appendHistory(line)
-                await executeLine(line)
+                if let words = try? ShellTokenizer.commands(in: line), words.count == 1, let block = TransactionBlock(opening: words[0]) {
+                    await readTransactionBlock(block, editor: editor)
+                } else {
+                    await executeLine(line)
+                }
                 completer.invalidateCache()
             }
         }
@@ -242,6 +284,29 @@ public final class ShellRunner: Sendable {
         _ = editor.saveHistory()
         context.lineEditor = nil
         return .success
+    }
+
+    /// Reads a `txn` block's lines with the prompt `txn> ` until `commit` (runs it), `abort`, or
+    /// Ctrl-D or Ctrl-C (both abort).
+    private func readTransactionBlock(_ opened: TransactionBlock, editor: LineEditor) async {
+        var block: TransactionBlock? = opened
+        while block != nil {
+            let result = await onInputQueue { editor.readLine(prompt: "txn> ") }
+            guard case .line(let line) = result else {
+                context.print(TransactionBlock.abortedMessage)
+                return
+            }
+            guard !line.allSatisfy(\.isWhitespace) else { continue }
+            editor.addHistory(line)
+            guard let words = try? ShellTokenizer.commands(in: line) else {
+                report(UsageError(message: "unterminated quote in '\(line)'"))
+                continue
+            }
+            for command in words {
+                _ = await feedTransactionBlock(&block, command)
+                if block == nil { break }
+            }
+        }
     }
 
     /// Runs every command of an interactive line; a failing command stops the rest of the line.

@@ -33,6 +33,8 @@ public final class DataDirectoryLock: @unchecked Sendable {
             let holder = String(decoding: (try? POSIXFile.readAll(fd, path: path)) ?? [], as: UTF8.self)
                 .filter(\.isNumber)
             POSIXFile.close(fd)
+            // Throwing from here still runs deinit (every property is set): make its unlock a no-op.
+            fd = -1
             if failure == EWOULDBLOCK {
                 throw StorageError(
                     code: .directoryLocked,

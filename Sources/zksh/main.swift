@@ -126,6 +126,12 @@ if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "serve" {
     exit(0)
 }
 
+// `zksh --generate-manual` prints man/zksh.1, generated from the declarations.
+if CommandLine.arguments.dropFirst() == ["--generate-manual"] {
+    print(ManualPage.render(root: Zksh.self, programCommands: [ServeCommand.self]), terminator: "")
+    exit(0)
+}
+
 let zksh: Zksh
 do {
     zksh = try Zksh.parse()

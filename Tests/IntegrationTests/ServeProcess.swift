@@ -51,9 +51,9 @@ final class RawSocket: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else {
-            let code = errno
-            close(fd)
-            throw TestSupportError("connect to \(port) failed: errno \(code)")
+            // Not closed here: every stored property is set, so throwing runs deinit, which
+            // closes it (closing twice could close a descriptor another thread just opened).
+            throw TestSupportError("connect to \(port) failed: errno \(errno)")
         }
         setTimeout(receiveTimeout)
     }

@@ -39,7 +39,7 @@ struct CompletionTests {
     }
 
     @Test func commandNames() async {
-        #expect(await complete("l") == .init(replaceFrom: 0, candidates: ["listquota", "ls"]))
+        #expect(await complete("l") == .init(replaceFrom: 0, candidates: ["leader", "listquota", "lock", "ls"]))
         #expect(await complete("de") == .init(replaceFrom: 0, candidates: ["delete", "deleteall", "delquota"]))
         #expect(await complete("").candidates == CommandRegistry.standard.commandNames)
         #expect(await complete("ls /; gr") == .init(replaceFrom: 6, candidates: ["grep"]))

@@ -331,6 +331,13 @@ let stat = Stat(czxid: 5, mzxid: 6, version: 1, dataLength: 2, pzxid: 5)
         #expect(h.reply(xid: 2) == [.succeed(rid(2), .empty), .finishWatches([wid(1)], nil), .stateChanged(.closed)])
     }
 
+    @Test func closeSucceedsWhenTheConnectionDropsMeanwhile() {
+        var h = Harness()
+        _ = h.connect()
+        #expect(h.machine.closeRequested(id: rid(1), now: h.now) == [.send(xid: 1, request: .closeSession)])
+        #expect(h.machine.connectionLost(now: h.now, reason: "reset") == [.succeed(rid(1), .empty), .stateChanged(.closed)])
+    }
+
     @Test func closeWithoutConnectionJustStops() {
         var h = Harness()
         #expect(h.machine.closeRequested(id: rid(1), now: h.now) == [.succeed(rid(1), .empty), .stateChanged(.closed)])

@@ -31,10 +31,14 @@ struct DeleteAllCommand: ShellCommand {
         let client = try await context.client()
         guard try await client.exists(path) != nil else { throw ZooKeeperError(.noNode, path: path) }
         let counter = Counter()
+        let total = try? await client.getAllChildrenNumber(path) + 1
         do {
-            try await Self.deleteTree(path, client: client, counter: counter)
+            try await Progress.run(context, command: "deleteall", verb: "deleted", gerund: "deleting", total: total,
+                                   completed: { counter.value }) {
+                try await Self.deleteTree(path, client: client, counter: counter)
+            }
         } catch {
-            if counter.value > 0 {
+            if counter.value > 0 && !(error is InterruptedWork) {
                 context.printError("\(path): stopped after deleting \(counter.value) node\(counter.value == 1 ? "" : "s")")
             }
             throw error

@@ -45,9 +45,13 @@ struct FindCommand: ShellCommand {
         let root = context.resolve(self.path)
         let json = output.wantsJSON(context)
         var matches: [JSONValue] = []
-        try await SubtreeWalker(client: client).walk(root) { node in
-            guard matcher.matches(ZooKeeperPath.name(of: node.path)) else { return }
-            if json { matches.append(.string(node.path)) } else { context.print(node.path) }
+        let visited = AtomicCounter()
+        try await Progress.run(context, command: "find", verb: "visited", gerund: "visiting", total: nil, completed: { visited.value }) {
+            try await SubtreeWalker(client: client).walk(root) { node in
+                visited.add()
+                guard matcher.matches(ZooKeeperPath.name(of: node.path)) else { return }
+                if json { matches.append(.string(node.path)) } else { context.print(node.path) }
+            }
         }
         if json { context.printJSON(["path": .string(root), "pattern": .string(pattern), "matches": .array(matches)]) }
     }

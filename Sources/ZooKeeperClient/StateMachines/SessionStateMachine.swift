@@ -576,7 +576,13 @@ public struct SessionStateMachine: Sendable {
     private mutating func failInFlight(_ error: ZooKeeperError) -> [Action] {
         var actions: [Action] = []
         while let outstanding = pending.popFirst() {
-            if let id = outstanding.id { actions.append(.fail(id, error.withPath(outstanding.request.path))) }
+            guard let id = outstanding.id else { continue }
+            if outstanding.request == .closeSession {
+                // The caller asked to end the session; without a connection it is ended locally.
+                actions.append(.succeed(id, .empty))
+            } else {
+                actions.append(.fail(id, error.withPath(outstanding.request.path)))
+            }
         }
         while let waiter = authInFlight.popFirst() {
             if let waiter { actions.append(.fail(waiter, error)) }
