@@ -1,0 +1,182 @@
+import Testing
+@testable import ZooKeeperServerCore
+
+/// FastLeaderElection rules, driven by hand: messages are delivered only where a test says so.
+@Suite(.timeLimit(.minutes(1))) struct ElectionTests {
+    let three = QuorumMembers(voters: [1, 2, 3])
+
+    @Test func voteOrderingPrefersEpochThenZxidThenHighestId() {
+        let members = QuorumMembers(voters: [1, 2, 3], observers: [4])
+        func vote(_ id: PeerID, _ zxid: Int64, _ epoch: Int64) -> Vote { Vote(leader: id, zxid: zxid, peerEpoch: epoch) }
+        // Equal credentials: the higher id wins, the lower never does.
+        #expect(Vote.totalOrder(vote(3, 5, 1), isBetterThan: vote(2, 5, 1), members: members))
+        #expect(!Vote.totalOrder(vote(2, 5, 1), isBetterThan: vote(3, 5, 1), members: members))
+        #expect(!Vote.totalOrder(vote(3, 5, 1), isBetterThan: vote(3, 5, 1), members: members))
+        // A higher zxid beats a higher id; a higher epoch beats a higher zxid.
+        #expect(Vote.totalOrder(vote(1, 6, 1), isBetterThan: vote(3, 5, 1), members: members))
+        #expect(Vote.totalOrder(vote(1, 1, 2), isBetterThan: vote(3, 9, 1), members: members))
+        #expect(!Vote.totalOrder(vote(3, 9, 1), isBetterThan: vote(1, 1, 2), members: members))
+        // An observer can never be the better vote.
+        #expect(!Vote.totalOrder(vote(4, 99, 9), isBetterThan: vote(1, 0, 0), members: members))
+    }
+
+    /// A tiny network of election machines: pending messages are delivered in order, except to
+    /// members listed as dead.
+    struct Net {
+        var machines: [PeerID: LeaderElection] = [:]
+        var pending: [(from: PeerID, to: PeerID, Notification)] = []
+        var decided: [PeerID: (leader: PeerID, state: PeerState)] = [:]
+        var dead: Set<PeerID> = []
+        var now: Int64 = 0
+
+        init(members: QuorumMembers, ids: [PeerID]) {
+            for id in ids {
+                machines[id] = LeaderElection(configuration: .init(id: id, members: members))
+            }
+        }
+
+        mutating func take(_ id: PeerID, _ actions: [LeaderElection.Action]) {
+            for action in actions {
+                switch action {
+                case .send(let to, let n): pending.append((id, to, n))
+                case .decided(let leader, let state, _, _): decided[id] = (leader, state)
+                }
+            }
+        }
+
+        mutating func start(_ id: PeerID, zxid: Int64 = 0, epoch: Int64 = 0) {
+            let actions = machines[id]!.start(lastZxid: zxid, peerEpoch: epoch, now: now)
+            take(id, actions)
+        }
+
+        /// Delivers everything pending, then lets `millis` pass in 10 ms ticks.
+        mutating func run(millis: Int64) {
+            let end = now + millis
+            var deliveries = 0
+            repeat {
+                while !pending.isEmpty {
+                    deliveries += 1
+                    guard deliveries < 10_000 else {
+                        Issue.record("a notification storm: \(pending.prefix(6))")
+                        pending.removeAll()
+                        return
+                    }
+                    let (from, to, n) = pending.removeFirst()
+                    guard !dead.contains(to), machines[to] != nil else { continue }
+                    let actions = machines[to]!.notificationReceived(from: from, n, now: now)
+                    take(to, actions)
+                }
+                now += 10
+                for id in machines.keys.sorted() where !dead.contains(id) {
+                    let actions = machines[id]!.tick(now: now)
+                    take(id, actions)
+                }
+            } while now < end
+        }
+    }
+
+    @Test func electsTheHighestIdWhenLogsAreEqual() {
+        var net = Net(members: three, ids: [1, 2, 3])
+        for id in [PeerID(1), 2, 3] { net.start(id, zxid: 7, epoch: 1) }
+        net.run(millis: 150)
+        // finalizeWait (200 ms) has not passed yet: nobody decided.
+        #expect(net.decided.isEmpty)
+        net.run(millis: 200)
+        #expect(net.decided[3]?.state == .leading)
+        #expect(net.decided[1]?.leader == 3 && net.decided[1]?.state == .following)
+        #expect(net.decided[2]?.leader == 3 && net.decided[2]?.state == .following)
+    }
+
+    @Test func theMostUpToDateMemberWinsOverAHigherId() {
+        var net = Net(members: three, ids: [1, 2, 3])
+        net.start(1, zxid: Zxid.make(epoch: 2, counter: 1), epoch: 2)
+        net.start(2, zxid: Zxid.make(epoch: 1, counter: 9), epoch: 1)
+        net.start(3, zxid: Zxid.make(epoch: 1, counter: 9), epoch: 1)
+        net.run(millis: 400)
+        #expect(net.decided[1]?.state == .leading)
+        #expect(net.decided[2]?.leader == 1 && net.decided[3]?.leader == 1)
+    }
+
+    @Test func electionWithADeadMember() {
+        var net = Net(members: three, ids: [1, 2, 3])
+        net.dead = [3]
+        net.start(1)
+        net.start(2)
+        net.run(millis: 400)
+        #expect(net.decided[2]?.state == .leading)
+        #expect(net.decided[1]?.leader == 2 && net.decided[1]?.state == .following)
+        #expect(net.decided[3] == nil)
+    }
+
+    @Test func noQuorumNoDecisionAndTheNotificationTimeoutBacksOff() {
+        var net = Net(members: three, ids: [1, 2, 3])
+        net.dead = [2, 3]
+        net.start(1)
+        let initial = net.pending.count
+        #expect(initial == 2)
+        net.pending.removeAll()
+        // Re-sends after 200 ms, then 400, 800, 1600: 4 rounds in 3 s, not 15.
+        net.run(millis: 3_000)
+        #expect(net.decided.isEmpty)
+        let resent = net.machines[1]!.currentNotification
+        #expect(resent.state == .looking && resent.leader == 1)
+        // Deliveries to dead members are dropped by `run`, so count what it re-sent instead.
+        var machine = LeaderElection(configuration: .init(id: 1, members: three))
+        var sends = machine.start(lastZxid: 0, peerEpoch: 0, now: 0).count
+        for now in stride(from: Int64(10), through: 3_000, by: 10) { sends += machine.tick(now: now).count }
+        #expect(sends == 2 + 2 * 4)
+    }
+
+    @Test func observerDoesNotVote() {
+        let members = QuorumMembers(voters: [1, 2, 3], observers: [4])
+        var net = Net(members: members, ids: [1, 2, 3, 4])
+        // One voter and one observer are not a quorum.
+        net.dead = [2, 3]
+        net.start(1)
+        net.start(4)
+        net.run(millis: 1_000)
+        #expect(net.decided.isEmpty)
+        // The observer never became anyone's proposal.
+        #expect(net.machines[1]!.proposal.leader == 1)
+        // With a second voter, the voters elect and the observer observes.
+        net.dead = []
+        net.start(2)
+        net.run(millis: 2_000)
+        #expect(net.decided[2]?.state == .leading)
+        #expect(net.decided[1]?.leader == 2)
+        #expect(net.decided[4]?.leader == 2 && net.decided[4]?.state == .observing)
+    }
+
+    @Test func aLateMemberJoinsTheEstablishedLeader() {
+        var net = Net(members: three, ids: [1, 2, 3])
+        net.dead = [3]
+        net.start(1)
+        net.start(2)
+        net.run(millis: 400)
+        #expect(net.decided[2]?.state == .leading)
+        // Member 3 comes back with a better log than anyone: it still joins leader 2, because
+        // 1 and 2 answer as FOLLOWING/LEADING.
+        net.dead = []
+        net.start(3, zxid: 100, epoch: 5)
+        net.run(millis: 400)
+        #expect(net.decided[3]?.leader == 2 && net.decided[3]?.state == .following)
+        #expect(net.machines[3]!.logicalClock == net.machines[2]!.logicalClock)
+    }
+
+    @Test func aHigherElectionEpochResetsTheRound() {
+        var machine = LeaderElection(configuration: .init(id: 1, members: three))
+        _ = machine.start(lastZxid: 50, peerEpoch: 1, now: 0)
+        #expect(machine.logicalClock == 1)
+        // Member 2 is in round 5 with a worse vote: adopt the round, keep our own vote.
+        let actions = machine.notificationReceived(
+            from: 2, Notification(leader: 2, zxid: 10, electionEpoch: 5, peerEpoch: 1, state: .looking), now: 10)
+        #expect(machine.logicalClock == 5)
+        #expect(machine.proposal.leader == 1)
+        #expect(actions.count == 2)  // our vote, re-sent to both voters
+        // A notification from an older round is answered and otherwise ignored.
+        let reply = machine.notificationReceived(
+            from: 3, Notification(leader: 3, zxid: 99, electionEpoch: 2, peerEpoch: 1, state: .looking), now: 20)
+        #expect(reply == [.send(to: 3, machine.currentNotification)])
+        #expect(machine.proposal.leader == 1)
+    }
+}
