@@ -73,6 +73,10 @@ extension ZooKeeperConfigurationFile {
         core.maxClientConnectionsPerHost = maxClientCnxns
         core.maxBuffer = maxBuffer
         core.extendedTypesEnabled = extendedTypesEnabled
+        core.enforceQuota = enforceQuota
+        core.containerCheckInterval = containerCheckIntervalMs
+        core.containerMaxPerMinute = containerMaxPerMinute
+        core.containerMaxNeverUsedInterval = containerMaxNeverUsedIntervalMs
         core.superDigest = superDigest
         core.digestAuthenticationEnabled = digestAuthenticationEnabled
         core.skipACL = skipACL

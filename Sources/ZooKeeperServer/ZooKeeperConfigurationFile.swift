@@ -58,6 +58,15 @@ public struct ZooKeeperConfigurationFile: Sendable {
     /// nil = ZooKeeper's default (`srvr` only).
     public var fourLetterWordWhitelist: String?
     public var extendedTypesEnabled = false
+    /// `enforceQuota` (ZooKeeper's `zookeeper.enforceQuota`): refuse writes beyond hard quotas.
+    public var enforceQuota = false
+    /// `znode.container.checkIntervalMs`: how often containers and TTL nodes are checked.
+    public var containerCheckIntervalMs = 60_000
+    /// `znode.container.maxPerMinute`: at most this many container/TTL deletions a minute.
+    public var containerMaxPerMinute = 10_000
+    /// `znode.container.maxNeverUsedIntervalMs`: how long a container that never had a child is
+    /// kept; 0 = forever.
+    public var containerMaxNeverUsedIntervalMs = 0
     public var superDigest: String?
     public var digestAuthenticationEnabled = true
     public var skipACL = false
@@ -172,6 +181,12 @@ public struct ZooKeeperConfigurationFile: Sendable {
         case "autopurge.purgeInterval": purgeInterval = try integer()
         case "4lw.commands.whitelist": fourLetterWordWhitelist = value
         case "extendedTypesEnabled": extendedTypesEnabled = try boolean()
+        case "enforceQuota": enforceQuota = try boolean()
+        // ZooKeeper reads these three as JVM system properties only (they have no `zookeeper.`
+        // prefix, so in its zoo.cfg they would be ignored); here the file may set them too.
+        case "znode.container.checkIntervalMs": containerCheckIntervalMs = try integer(minimum: 1)
+        case "znode.container.maxPerMinute": containerMaxPerMinute = try integer(minimum: 1)
+        case "znode.container.maxNeverUsedIntervalMs": containerMaxNeverUsedIntervalMs = try integer()
         case "DigestAuthenticationProvider.superDigest":
             guard value.contains(":") else {
                 throw ConfigurationFileError(path: path, line: line, key: rawKey, message: "expected user:base64digest")

@@ -35,6 +35,10 @@ public struct ServerConfiguration: Sendable {
     public var containerCheckInterval: Int = 60_000
     /// znode.container.maxNeverUsedIntervalMs; 0 = never reap unused containers.
     public var containerMaxNeverUsedInterval: Int = 0
+    /// znode.container.maxPerMinute: container and TTL deletions are spaced 60000 / this ms apart.
+    public var containerMaxPerMinute: Int = 10_000
+    /// zookeeper.enforceQuota: refuse creates and setData beyond a hard quota (QUOTAEXCEEDED).
+    public var enforceQuota: Bool = false
     public var snapCount: Int = 100_000
 
     public init() {}

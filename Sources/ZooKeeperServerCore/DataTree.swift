@@ -93,6 +93,10 @@ public struct DataTree: Sendable {
     public private(set) var containers: Set<String> = []
     public private(set) var ttlNodes: Set<String> = []
     public private(set) var approximateDataSize: Int64 = 0
+    /// The paths that have a quota (ZooKeeper's `pTrie`): added when a `zookeeper_limits` node is
+    /// created under `/zookeeper/quota`, removed when it is deleted, rebuilt from the tree when a
+    /// snapshot is loaded. Kept in `PathTrie`'s form, `/` and the path's non-blank components.
+    public private(set) var quotaPaths: Set<String> = []
     public var extendedTypesEnabled: Bool
 
     public static let specialPaths: Set<String> = ["/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config"]
@@ -201,19 +205,41 @@ public struct DataTree: Sendable {
             }
             self.nodes[parentPath] = parent
             self.insert(path, node)
+            // Quota bookkeeping, after the node is in the tree (DataTree.createNode).
+            let childName = ZooKeeperPath.name(of: path)
+            if parentPath.hasPrefix(Quotas.quotaZookeeper), childName == Quotas.limitNode || childName == Quotas.statNode {
+                // ZooKeeper ≤ 3.9.4 throws on an empty namespace (a limit/stat node directly under
+                // /zookeeper/quota); newer versions ignore it, as here.
+                let quotaPrefix = Quotas.trimQuotaPath(parentPath)
+                if Quotas.components(quotaPrefix).isEmpty {
+                    // ignored
+                } else if childName == Quotas.limitNode {
+                    self.quotaPaths.insert(Quotas.normalized(quotaPrefix))
+                } else {
+                    self.updateQuotaForPath(quotaPrefix)
+                }
+            }
+            if let lastPrefix = self.maxPrefixWithQuota(path) {
+                self.updateQuotaStat(lastPrefix, bytesDiff: Int64(data?.count ?? 0), countDiff: 1)
+            }
             events.append(.created(path: path, acl: acl))
             events.append(.childrenChanged(path: parentPath, acl: parent.acl))
+            // The Stat is the one the node had before any quota update (ZooKeeper copies it first).
             return .create(path: path, stat: self.stat(of: node))
         case .delete(let path), .deleteContainer(let path):
             return self.deleteNode(path, zxid: header.zxid, events: &events)
         case .setData(let path, let data, let version):
             guard var node = self.nodes[path] else { return .error(.noNode) }
-            self.approximateDataSize += Int64((data?.count ?? 0) - (node.data?.count ?? 0))
+            let lastLength = Int64(node.data?.count ?? 0)
+            self.approximateDataSize += Int64(data?.count ?? 0) - lastLength
             node.data = data
             node.version = version
             node.mzxid = header.zxid
             node.mtime = header.time
             self.nodes[path] = node
+            if let lastPrefix = self.maxPrefixWithQuota(path) {
+                self.updateQuotaStat(lastPrefix, bytesDiff: Int64(data?.count ?? 0) - lastLength, countDiff: 0)
+            }
             events.append(.dataChanged(path: path, acl: node.acl))
             return .setData(self.stat(of: node))
         case .setACL(let path, let acl, let version):
@@ -249,9 +275,101 @@ public struct DataTree: Sendable {
             parentACL = parent.acl
             self.nodes[parentPath] = parent
         }
+        // Quota bookkeeping (DataTree.deleteNode): a deleted limits node ends its quota, then the
+        // deleted node leaves the usage of the quota it was under.
+        if parentPath.hasPrefix(Quotas.quotaZookeeper), ZooKeeperPath.name(of: path) == Quotas.limitNode {
+            let quotaPrefix = Quotas.trimQuotaPath(parentPath)
+            if !Quotas.components(quotaPrefix).isEmpty {
+                self.quotaPaths.remove(Quotas.normalized(quotaPrefix))
+            }
+        }
+        if let lastPrefix = self.maxPrefixWithQuota(path) {
+            self.updateQuotaStat(lastPrefix, bytesDiff: -Int64(node.data?.count ?? 0), countDiff: -1)
+        }
         events.append(.deleted(path: path, acl: node.acl))
         events.append(.childrenChanged(path: parentPath, acl: parentACL))
         return .delete
+    }
+
+    // MARK: Quotas
+
+    /// The deepest path with a quota that is `path` or one of its ancestors; nil when there is
+    /// none (a quota on `/` is never tracked). ZooKeeper's `getMaxPrefixWithQuota`.
+    public func maxPrefixWithQuota(_ path: String) -> String? {
+        guard !self.quotaPaths.isEmpty else { return nil }
+        var prefix = ""
+        var deepest: String?
+        for component in Quotas.components(path) {
+            prefix += "/" + component
+            if self.quotaPaths.contains(prefix) { deepest = prefix }
+        }
+        return deepest
+    }
+
+    /// Adds to the usage in a quota's stats node, in place: the node's version, mzxid and mtime do
+    /// not change and no watch fires (ZooKeeper's `updateQuotaStat`). Other fields in the data are
+    /// kept. Nothing happens when the stats node is missing.
+    mutating func updateQuotaStat(_ lastPrefix: String, bytesDiff: Int64, countDiff: Int64) {
+        let statPath = Quotas.statPath(lastPrefix)
+        guard var statNode = self.nodes[statPath] else { return }
+        var stats = StatsTrack(statNode.data)
+        stats.count &+= countDiff
+        stats.bytes &+= bytesDiff
+        statNode.data = stats.bytesValue
+        self.nodes[statPath] = statNode
+    }
+
+    /// Sets a quota's stats node, in place, to the node count (the node itself included) and the
+    /// data bytes of the subtree at `path` (ZooKeeper's `updateQuotaForPath`); `count=0,bytes=0`
+    /// when the node does not exist. Fields other than count and bytes are dropped.
+    mutating func updateQuotaForPath(_ path: String) {
+        var count: Int64 = 0
+        var bytes: Int64 = 0
+        // ZooKeeper resolves "" to the root too (its node map has "" as an alias of "/").
+        var stack = [path.isEmpty ? "/" : path]
+        while let next = stack.popLast() {
+            guard let node = self.nodes[next] else { continue }
+            count += 1
+            bytes += Int64(node.data?.count ?? 0)
+            for child in node.children { stack.append(next == "/" ? "/" + child : next + "/" + child) }
+        }
+        var stats = StatsTrack()
+        stats.bytes = bytes
+        stats.count = count
+        let statPath = Quotas.statPath(path)
+        guard var statNode = self.nodes[statPath] else { return }
+        statNode.data = stats.bytesValue
+        self.nodes[statPath] = statNode
+    }
+
+    /// Rebuilds the quota paths and recomputes every quota's usage from the tree, as ZooKeeper
+    /// does after loading a snapshot (`setupQuota`): each leaf under `/zookeeper/quota` whose path
+    /// ends in `/zookeeper_limits` names a quota.
+    mutating func setupQuota() {
+        guard self.nodes[Quotas.quotaZookeeper] != nil else { return }
+        var leaves: [String] = []
+        var stack = [Quotas.quotaZookeeper]
+        while let next = stack.popLast() {
+            guard let node = self.nodes[next] else { continue }
+            if node.children.isEmpty {
+                leaves.append(next)
+            } else {
+                for child in node.children { stack.append(next + "/" + child) }
+            }
+        }
+        let ending = "/" + Quotas.limitNode
+        for leaf in leaves.sorted() where leaf.hasSuffix(ending) {
+            // Java: path.substring(quotaZookeeper.length(), path.indexOf(endString)).
+            let bytes = Array(leaf.utf8)
+            let needle = Array(ending.utf8)
+            guard let first = (0...(bytes.count - needle.count)).first(where: { bytes[$0..<($0 + needle.count)].elementsEqual(needle) }),
+                  first >= Quotas.quotaZookeeper.utf8.count
+            else { continue }
+            let realPath = String(decoding: bytes[Quotas.quotaZookeeper.utf8.count..<first], as: UTF8.self)
+            guard !Quotas.components(realPath).isEmpty else { continue }
+            self.updateQuotaForPath(realPath)
+            self.quotaPaths.insert(Quotas.normalized(realPath))
+        }
     }
 
     // MARK: Snapshot
@@ -296,5 +414,7 @@ public struct DataTree: Sendable {
             guard self.nodes[parent] != nil else { throw .invalidValue(field: "parent", value: 0) }
             self.nodes[parent]!.children.insert(ZooKeeperPath.name(of: path))
         }
+        // ZooKeeper rebuilds its quota trie and recomputes the stats after loading a snapshot.
+        self.setupQuota()
     }
 }

@@ -16,6 +16,8 @@ struct NodeState {
     var childCreates: Int32
     var numChildren: Int
     var owner: Int64
+    /// The data (for the quota check of a setData).
+    var data: [UInt8]?
 
     init(_ node: DataNode) {
         self.acl = node.acl
@@ -24,15 +26,17 @@ struct NodeState {
         self.childCreates = node.childCreates
         self.numChildren = node.children.count
         self.owner = node.ephemeralOwner
+        self.data = node.data
     }
 
-    init(acl: [ACL], owner: Int64) {
+    init(acl: [ACL], owner: Int64, data: [UInt8]?) {
         self.acl = acl
         self.version = 0
         self.aversion = 0
         self.childCreates = 0
         self.numChildren = 0
         self.owner = owner
+        self.data = data
     }
 }
 
@@ -431,6 +435,7 @@ extension ServerCore {
         if case .ephemeral = NodeKind(owner: parent.owner, extendedTypesEnabled: self.configuration.extendedTypesEnabled) {
             throw Reject(.noChildrenForEphemerals)
         }
+        try self.checkQuota(path: path, lastData: nil, data: data, isCreate: true)
         let owner: Int64
         switch mode {
         case .ephemeral, .ephemeralSequential: owner = context.sessionId
@@ -441,7 +446,7 @@ extension ServerCore {
         parent.childCreates &+= 1
         parent.numChildren += 1
         pending.set(parentPath, parent)
-        pending.set(path, NodeState(acl: fixedACL, owner: owner))
+        pending.set(path, NodeState(acl: fixedACL, owner: owner, data: data))
         return .create(path: path, data: data, acl: fixedACL, ephemeralOwner: owner, parentCVersion: parent.childCreates)
     }
 
@@ -465,10 +470,37 @@ extension ServerCore {
         guard ZooKeeperPath.validationError(path) == nil else { throw Reject(.badArguments) }
         guard var node = pending.get(path) else { throw Reject(.noNode) }
         guard self.checkACL(node.acl, .write, context) else { throw Reject(.noAuth) }
+        try self.checkQuota(path: path, lastData: node.data, data: data, isCreate: false)
         let newVersion = try Self.checkVersion(node.version, expected: version)
         node.version = newVersion
+        node.data = data
         pending.set(path, node)
         return .setData(path: path, data: data, version: newVersion)
+    }
+
+    /// ZooKeeperServer.checkQuota, when `enforceQuota` is set: a create (one more node, its data)
+    /// or setData (the change in data length) under a quota whose hard limit it would pass is
+    /// refused with QUOTAEXCEEDED. The usage is the committed one (the stats node), not counting
+    /// earlier operations of the same multi, as in ZooKeeper. A soft limit is not enforced
+    /// (ZooKeeper only logs it). A limit applies whenever the new total is above it, so a write
+    /// that shrinks data under a quota already over its hard byte limit is refused too.
+    func checkQuota(path: String, lastData: [UInt8]?, data: [UInt8]?, isCreate: Bool) throws(Reject) {
+        guard self.configuration.enforceQuota, let lastPrefix = self.tree.maxPrefixWithQuota(path) else { return }
+        let countDiff: Int64 = isCreate ? 1 : 0
+        let bytesDiff = Int64(data?.count ?? 0) - Int64(lastData?.count ?? 0)
+        guard let limitNode = self.tree.node(at: Quotas.limitPath(lastPrefix)) else { return }
+        let limits = StatsTrack(limitNode.data)
+        let checkCount = countDiff != 0 && (limits.count > -1 || limits.countHardLimit > -1)
+        let checkBytes = bytesDiff != 0 && (limits.bytes > -1 || limits.byteHardLimit > -1)
+        guard checkCount || checkBytes else { return }
+        guard let statNode = self.tree.node(at: Quotas.statPath(lastPrefix)) else { return }
+        let current = StatsTrack(statNode.data)
+        if checkCount, limits.countHardLimit > -1, current.count &+ countDiff > limits.countHardLimit {
+            throw Reject(.quotaExceeded)
+        }
+        if checkBytes, limits.byteHardLimit > -1, current.bytes &+ bytesDiff > limits.byteHardLimit {
+            throw Reject(.quotaExceeded)
+        }
     }
 
     func validateSetACL(path: String, acl: [ACL], version: Int32, context: RequestContext, pending: inout PendingChanges) throws(Reject) -> TxnBody {

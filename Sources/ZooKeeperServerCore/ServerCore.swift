@@ -56,6 +56,10 @@ public struct ServerCore: Sendable {
     var nextSessionId: Int64 = 0
     var transactionsSinceSnapshot = 0
     var nextContainerCheck: Int64
+    /// Candidates of the current container check still to delete, in order.
+    var containerDeletionQueue: [String] = []
+    /// Monotonic ms before which the next container/TTL deletion must not happen.
+    var nextContainerDeletion: Int64 = 0
     var totalPacketsReceived = 0
     var totalPacketsSent = 0
     var latencyCount = 0
@@ -254,15 +258,36 @@ public struct ServerCore: Sendable {
                 }
             }
         }
-        if nowMillis >= self.nextContainerCheck {
-            self.nextContainerCheck = nowMillis + Int64(self.configuration.containerCheckInterval)
-            for path in self.containerCandidates(now: now) {
-                let body = self.validateDeleteContainer(path)
-                _ = self.commit(body, type: body.isError ? .error : .deleteContainer, sessionId: 0, cxid: 0, now: now, actions: &actions)
-            }
-        }
+        self.reapContainers(now: now, actions: &actions)
         self.release(into: &actions)
         return actions
+    }
+
+    /// ZooKeeper's ContainerManager: every `containerCheckInterval` ms (at a fixed rate) the empty
+    /// containers and expired TTL nodes are collected, then deleted one by one, each deletion at
+    /// least 60000 / `containerMaxPerMinute` ms after the previous one. The next check starts once
+    /// the previous one has worked through its candidates (ZooKeeper's timer runs one at a time).
+    /// A candidate is checked again when its turn comes (a container that got a child meanwhile
+    /// yields an error transaction, as in ZooKeeper).
+    mutating func reapContainers(now: ServerClock, actions: inout [ServerAction]) {
+        let nowMillis = now.monotonicMilliseconds
+        let interval = Int64(max(self.configuration.containerCheckInterval, 1))
+        if self.containerDeletionQueue.isEmpty, nowMillis >= self.nextContainerCheck {
+            self.nextContainerCheck += interval
+            if self.nextContainerCheck <= nowMillis { self.nextContainerCheck = nowMillis + interval }
+            self.containerDeletionQueue = self.containerCandidates(now: now)
+            self.nextContainerDeletion = max(self.nextContainerDeletion, nowMillis)
+        }
+        let spacing = 60_000 / Int64(max(self.configuration.containerMaxPerMinute, 1))
+        var index = 0
+        while index < self.containerDeletionQueue.count, nowMillis >= self.nextContainerDeletion {
+            let path = self.containerDeletionQueue[index]
+            index += 1
+            let body = self.validateDeleteContainer(path)
+            _ = self.commit(body, type: body.isError ? .error : .deleteContainer, sessionId: 0, cxid: 0, now: now, actions: &actions)
+            self.nextContainerDeletion += spacing
+        }
+        self.containerDeletionQueue.removeFirst(index)
     }
 
     func containerCandidates(now: ServerClock) -> [String] {
@@ -270,8 +295,9 @@ public struct ServerCore: Sendable {
         for path in self.tree.containers {
             guard let node = self.tree.node(at: path), node.children.isEmpty else { continue }
             let neverUsed = self.configuration.containerMaxNeverUsedInterval
+            // ZooKeeper: maxNeverUsedIntervalMs != 0 (a negative value reaps unused ones at once).
             if node.childCreates > 0
-                || (neverUsed > 0 && now.wallClockMilliseconds - node.mtime > Int64(neverUsed))
+                || (neverUsed != 0 && now.wallClockMilliseconds - node.mtime > Int64(neverUsed))
             {
                 candidates.append(path)
             }

@@ -243,7 +243,8 @@ import ZooKeeperTestSupport
             #expect(error.code == .connectionLoss)
             #expect("\(error)".contains("127.0.0.1:\(port)"))
         }
-        #expect(ContinuousClock.now - started < .seconds(10))
+        // A liveness bound (no hang), not a speed check: generous for a loaded CI machine.
+        #expect(ContinuousClock.now - started < .seconds(90))
         #expect(await client.state == .closed)
     }
 

@@ -66,7 +66,8 @@ import ZooKeeperTestSupport
         #expect(result.status == 1)
         #expect(result.stderr.contains("could not connect to 127.0.0.1:\(port)"))
         #expect(result.stdout.isEmpty)
-        #expect(ContinuousClock.now - started < .seconds(20))
+        // A liveness bound (no hang), not a speed check: generous for a loaded CI machine.
+        #expect(ContinuousClock.now - started < .seconds(90))
     }
 
     @Test func credentialsFromTheCommandLine() async throws {

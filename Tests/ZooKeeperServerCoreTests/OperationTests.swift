@@ -249,6 +249,7 @@ import Testing
         var h = Harness {
             $0.extendedTypesEnabled = true
             $0.containerCheckInterval = 1000
+            $0.containerMaxPerMinute = 100_000  // over 60000 a minute: no spacing (see ContainerTests in QuotaTests)
         }
         _ = h.session(1)
         #expect(h.err(1, .createContainer(CreateRequest(path: "/c", data: nil, acl: ACL.openUnsafe, flags: 4))) == 0)
