@@ -192,18 +192,21 @@ public struct DataTree: Sendable {
             return .closeSession
         case .create(let path, let data, let acl, let owner, let parentCVersion):
             let parentPath = ZooKeeperPath.parent(of: path)
-            guard var parent = self.nodes[parentPath] else { return .error(.noNode) }
+            guard let parentIndex = self.nodes.index(forKey: parentPath) else { return .error(.noNode) }
             guard self.nodes[path] == nil else { return .error(.nodeExists) }
             let node = DataNode(
                 data: data, acl: acl, czxid: header.zxid, mzxid: header.zxid, ctime: header.time, mtime: header.time,
                 ephemeralOwner: owner, pzxid: header.zxid)
-            parent.children.insert(ZooKeeperPath.name(of: path))
-            let newC = parentCVersion == -1 ? parent.childCreates &+ 1 : parentCVersion
-            if newC > parent.childCreates || parentCVersion == -1 {
-                parent.childCreates = newC
-                parent.pzxid = header.zxid
+            // The parent is changed in place: a copy of it would copy its whole child set on
+            // every create, making a create under a parent with n children cost O(n).
+            self.nodes.values[parentIndex].children.insert(ZooKeeperPath.name(of: path))
+            let childCreates = self.nodes.values[parentIndex].childCreates
+            let newC = parentCVersion == -1 ? childCreates &+ 1 : parentCVersion
+            if newC > childCreates || parentCVersion == -1 {
+                self.nodes.values[parentIndex].childCreates = newC
+                self.nodes.values[parentIndex].pzxid = header.zxid
             }
-            self.nodes[parentPath] = parent
+            let parentACL = self.nodes.values[parentIndex].acl
             self.insert(path, node)
             // Quota bookkeeping, after the node is in the tree (DataTree.createNode).
             let childName = ZooKeeperPath.name(of: path)
@@ -223,7 +226,7 @@ public struct DataTree: Sendable {
                 self.updateQuotaStat(lastPrefix, bytesDiff: Int64(data?.count ?? 0), countDiff: 1)
             }
             events.append(.created(path: path, acl: acl))
-            events.append(.childrenChanged(path: parentPath, acl: parent.acl))
+            events.append(.childrenChanged(path: parentPath, acl: parentACL))
             // The Stat is the one the node had before any quota update (ZooKeeper copies it first).
             return .create(path: path, stat: self.stat(of: node))
         case .delete(let path), .deleteContainer(let path):
@@ -269,11 +272,11 @@ public struct DataTree: Sendable {
         self.approximateDataSize -= Int64(path.utf8.count + (node.data?.count ?? 0))
         self.index(path, owner: node.ephemeralOwner, add: false)
         var parentACL: [ACL] = []
-        if var parent = self.nodes[parentPath] {
-            parent.children.remove(ZooKeeperPath.name(of: path))
-            if zxid > parent.pzxid { parent.pzxid = zxid }
-            parentACL = parent.acl
-            self.nodes[parentPath] = parent
+        if let parentIndex = self.nodes.index(forKey: parentPath) {
+            // In place, as in create: no copy of the parent's child set.
+            self.nodes.values[parentIndex].children.remove(ZooKeeperPath.name(of: path))
+            if zxid > self.nodes.values[parentIndex].pzxid { self.nodes.values[parentIndex].pzxid = zxid }
+            parentACL = self.nodes.values[parentIndex].acl
         }
         // Quota bookkeeping (DataTree.deleteNode): a deleted limits node ends its quota, then the
         // deleted node leaves the usage of the quota it was under.

@@ -307,15 +307,19 @@ extension ServerCore {
         _ context: RequestContext, actions: inout [ServerAction],
         _ validate: (inout PendingChanges, ServerCore) throws(Reject) -> TxnBody
     ) {
-        var pending = PendingChanges(tree: self.tree)
         let body: TxnBody
         let type: OpCode
         do {
-            body = try validate(&pending, self)
-            type = context.opCode
-        } catch {
-            body = .error(error.code)
-            type = .error
+            // `pending` shares the tree's storage: it must be gone before the commit mutates the
+            // tree, or the whole tree would be copied on every write.
+            var pending = PendingChanges(tree: self.tree)
+            do {
+                body = try validate(&pending, self)
+                type = context.opCode
+            } catch {
+                body = .error(error.code)
+                type = .error
+            }
         }
         let (zxid, result) = self.commitReturningResult(
             body, type: type, sessionId: context.sessionId, cxid: context.xid, now: context.now, actions: &actions)
@@ -336,30 +340,33 @@ extension ServerCore {
     }
 
     mutating func processMulti(_ multi: MultiRequest, _ context: RequestContext, actions: inout [ServerAction]) {
-        var pending = PendingChanges(tree: self.tree)
         var subs: [TxnBody.SubTxn] = []
         var failure: (index: Int, code: ZooKeeperError.Code)?
-        for (index, operation) in multi.operations.enumerated() {
-            do throws(Reject) {
-                let body: TxnBody
-                switch operation {
-                case .create(let r, _):
-                    body = try self.validateCreate(path: r.path, data: r.data, acl: r.acl, flags: r.flags, ttl: -1, context: context, pending: &pending)
-                case .createTTL(let r):
-                    body = try self.validateCreate(path: r.path, data: r.data, acl: r.acl, flags: r.flags, ttl: r.ttl, context: context, pending: &pending)
-                case .delete(let r):
-                    body = try self.validateDelete(path: r.path, version: r.version, context: context, pending: &pending)
-                case .setData(let r):
-                    body = try self.validateSetData(path: r.path, data: r.data, version: r.version, context: context, pending: &pending)
-                case .check(let r):
-                    body = try self.validateCheck(path: r.path, version: r.version, context: context, pending: &pending)
-                case .getData, .getChildren:
-                    throw Reject(.marshallingError)
+        // As in singleWrite, `pending` (which shares the tree's storage) ends before the commit.
+        do {
+            var pending = PendingChanges(tree: self.tree)
+            for (index, operation) in multi.operations.enumerated() {
+                do throws(Reject) {
+                    let body: TxnBody
+                    switch operation {
+                    case .create(let r, _):
+                        body = try self.validateCreate(path: r.path, data: r.data, acl: r.acl, flags: r.flags, ttl: -1, context: context, pending: &pending)
+                    case .createTTL(let r):
+                        body = try self.validateCreate(path: r.path, data: r.data, acl: r.acl, flags: r.flags, ttl: r.ttl, context: context, pending: &pending)
+                    case .delete(let r):
+                        body = try self.validateDelete(path: r.path, version: r.version, context: context, pending: &pending)
+                    case .setData(let r):
+                        body = try self.validateSetData(path: r.path, data: r.data, version: r.version, context: context, pending: &pending)
+                    case .check(let r):
+                        body = try self.validateCheck(path: r.path, version: r.version, context: context, pending: &pending)
+                    case .getData, .getChildren:
+                        throw Reject(.marshallingError)
+                    }
+                    subs.append(.init(type: operation.opCode, body: body))
+                } catch {
+                    failure = (index, error.code)
+                    break
                 }
-                subs.append(.init(type: operation.opCode, body: body))
-            } catch {
-                failure = (index, error.code)
-                break
             }
         }
         let body: TxnBody
