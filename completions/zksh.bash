@@ -163,9 +163,9 @@ _zksh() {
     local -a unparsed_words=("${COMP_WORDS[@]:1:${COMP_CWORD}}")
 
     local -a repeating_flags=()
-    local -a non_repeating_flags=(--json -v --verbose --keep-going -h --help)
+    local -a non_repeating_flags=(--json -v --verbose --keep-going --no-color --tls -h --help)
     local -a repeating_options=(--auth)
-    local -a non_repeating_options=(-s --server -c --command --timeout --session-timeout)
+    local -a non_repeating_options=(-s --server -c --command --timeout --sasl --color --tls-ca --tls-cert --tls-key --session-timeout)
     __zksh_offer_flags_options -1
 
     # Offer option value completions
@@ -180,6 +180,22 @@ _zksh() {
         return
         ;;
     '--auth')
+        return
+        ;;
+    '--sasl')
+        return
+        ;;
+    '--color')
+        __zksh_add_completions -W 'auto'$'\n''always'$'\n''never'
+        return
+        ;;
+    '--tls-ca')
+        return
+        ;;
+    '--tls-cert')
+        return
+        ;;
+    '--tls-key')
         return
         ;;
     '--session-timeout')

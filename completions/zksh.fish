@@ -20,7 +20,7 @@ function __zksh_parse_tokens -S
     set -l unparsed_tokens (__zksh_tokens -pc)
     switch $unparsed_tokens[1]
     case 'zksh'
-        __zksh_parse_subcommand -r 1 's/server=' 'c/command=' 'json' 'v/verbose' 'keep-going' 'timeout=' 'auth=+' 'session-timeout=' 'h/help'
+        __zksh_parse_subcommand -r 1 's/server=' 'c/command=' 'json' 'v/verbose' 'keep-going' 'timeout=' 'auth=+' 'sasl=' 'color=' 'no-color' 'tls' 'tls-ca=' 'tls-cert=' 'tls-key=' 'session-timeout=' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
             __zksh_parse_subcommand -r 1 
@@ -84,6 +84,13 @@ complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zks
 complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zksh" keep-going' -l 'keep-going' -d 'In scripts, run the remaining commands after a failure (exit status 1 at the end).'
 complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zksh" timeout' -l 'timeout' -d 'Seconds to wait for a connection.' -rfka ''
 complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zksh"' -l 'auth' -d 'Authenticate as scheme:credentials (digest:user:password) when the session opens; repeatable.' -rfka ''
+complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zksh" sasl' -l 'sasl' -d 'Log in with SASL DIGEST-MD5 as user:password on every connection (as a JAAS Client section with DigestLoginModule).' -rfka ''
+complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zksh" color' -l 'color' -d 'Colour the output: auto (on a terminal, unless $NO_COLOR is set), always, never.' -rfka 'auto always never'
+complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zksh" no-color' -l 'no-color' -d 'Never colour the output (the same as --color never).'
+complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zksh" tls' -l 'tls' -d 'Connect with TLS (to the servers\' secureClientPort).'
+complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zksh" tls-ca' -l 'tls-ca' -d 'PEM file of the CAs trusted to sign the server\'s certificate (implies --tls; default: the system\'s).' -rfka ''
+complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zksh" tls-cert' -l 'tls-cert' -d 'PEM file of the client certificate, for servers with ssl.clientAuth=need (implies --tls).' -rfka ''
+complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zksh" tls-key' -l 'tls-key' -d 'PEM file of the client certificate\'s private key (implies --tls).' -rfka ''
 complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zksh" session-timeout' -l 'session-timeout' -d 'Session timeout in seconds to ask for.' -rfka ''
 complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zksh" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'zksh' -n '__zksh_should_offer_completions_for_positional "zksh" -eq 1' -fa 'help' -d 'Show subcommand help information.'

@@ -40,6 +40,7 @@ _zksh() {
     local -ir current_word_index="$((CURRENT - 1))"
 
     local -i ret=1
+    local -ar ___color=('auto' 'always' 'never')
     local -ar arg_specs=(
         '(-s --server)'{-s,--server}'[Servers as host\:port\[,host\:port…\]\[/chroot\] (default\: $ZKSH_SERVER, else 127.0.0.1\:2181).]:hosts:'
         '(-c --command)'{-c,--command}'[Run these commands (separated by '\'';'\'' or newlines) and exit.]:script:'
@@ -48,6 +49,13 @@ _zksh() {
         '--keep-going[In scripts, run the remaining commands after a failure (exit status 1 at the end).]'
         '--timeout[Seconds to wait for a connection.]:seconds:'
         '*--auth[Authenticate as scheme\:credentials (digest\:user\:password) when the session opens; repeatable.]:scheme\:auth:'
+        '--sasl[Log in with SASL DIGEST-MD5 as user\:password on every connection (as a JAAS Client section with DigestLoginModule).]:user\:password:'
+        '--color[Colour the output\: auto (on a terminal, unless $NO_COLOR is set), always, never.]:when:{__zksh_complete "${___color[@]}"}'
+        '--no-color[Never colour the output (the same as --color never).]'
+        '--tls[Connect with TLS (to the servers'\'' secureClientPort).]'
+        '--tls-ca[PEM file of the CAs trusted to sign the server'\''s certificate (implies --tls; default\: the system'\''s).]:file:'
+        '--tls-cert[PEM file of the client certificate, for servers with ssl.clientAuth=need (implies --tls).]:file:'
+        '--tls-key[PEM file of the client certificate'\''s private key (implies --tls).]:file:'
         '--session-timeout[Session timeout in seconds to ask for.]:seconds:'
         '*:command:'
         '(-h --help)'{-h,--help}'[Show help information.]'

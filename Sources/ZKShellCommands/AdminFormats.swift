@@ -258,12 +258,29 @@ public struct AuthOptions: ParsableArguments, Sendable {
                                valueName: "scheme:auth"))
     public var auth: [String] = []
 
+    @Option(name: .customLong("sasl"),
+            help: ArgumentHelp("Log in with SASL DIGEST-MD5 as user:password on every connection (as a JAAS Client section with DigestLoginModule).",
+                               valueName: "user:password"))
+    public var sasl: String?
+
     public init() {}
 
     public func validate() throws {
         for value in auth where Self.credential(value) == nil {
             throw ValidationError("--auth '\(value)' is not scheme:credentials (digest:user:password)")
         }
+        if let sasl, Self.saslLogin(sasl) == nil {
+            throw ValidationError("--sasl '\(sasl)' is not user:password")
+        }
+    }
+
+    /// The parsed `--sasl` login (an invalid one was rejected by `validate`).
+    public var saslCredential: ShellContext.SASLCredential? { sasl.flatMap(Self.saslLogin) }
+
+    /// `user:password` split at its first colon; nil without a colon or with an empty user.
+    static func saslLogin(_ text: String) -> ShellContext.SASLCredential? {
+        guard let colon = text.firstIndex(of: ":"), colon != text.startIndex else { return nil }
+        return ShellContext.SASLCredential(username: String(text[..<colon]), password: String(text[text.index(after: colon)...]))
     }
 
     /// The parsed credentials, in order (the invalid ones were rejected by `validate`).
@@ -273,6 +290,42 @@ public struct AuthOptions: ParsableArguments, Sendable {
     static func credential(_ text: String) -> ShellContext.Credential? {
         guard let colon = text.firstIndex(of: ":"), colon != text.startIndex else { return nil }
         return ShellContext.Credential(scheme: String(text[..<colon]), auth: Array(text[text.index(after: colon)...].utf8))
+    }
+}
+
+/// `--tls`, `--tls-ca FILE`, `--tls-cert FILE`, `--tls-key FILE`: TLS to the servers'
+/// `secureClientPort`, shared by `zksh` and `connect`.
+public struct TLSOptions: ParsableArguments, Sendable {
+    @Flag(name: .customLong("tls"), help: "Connect with TLS (to the servers' secureClientPort).")
+    public var enabled = false
+
+    @Option(name: .customLong("tls-ca"),
+            help: ArgumentHelp("PEM file of the CAs trusted to sign the server's certificate (implies --tls; default: the system's).", valueName: "file"))
+    public var caFile: String?
+
+    @Option(name: .customLong("tls-cert"),
+            help: ArgumentHelp("PEM file of the client certificate, for servers with ssl.clientAuth=need (implies --tls).", valueName: "file"))
+    public var certificateFile: String?
+
+    @Option(name: .customLong("tls-key"),
+            help: ArgumentHelp("PEM file of the client certificate's private key (implies --tls).", valueName: "file"))
+    public var keyFile: String?
+
+    public init() {}
+
+    public func validate() throws {
+        if (certificateFile == nil) != (keyFile == nil) {
+            throw ValidationError("--tls-cert and --tls-key go together")
+        }
+    }
+
+    /// Whether any TLS option was given.
+    public var isSpecified: Bool { enabled || caFile != nil || certificateFile != nil || keyFile != nil }
+
+    /// The client's TLS settings, or nil without any TLS option.
+    public var clientOptions: ZooKeeperClient.TLSOptions? {
+        guard isSpecified else { return nil }
+        return ZooKeeperClient.TLSOptions(caFile: caFile, certificateFile: certificateFile, keyFile: keyFile)
     }
 }
 

@@ -67,6 +67,7 @@ public struct CommandRegistry: Sendable {
         HistoryCommand.self,
         RedoCommand.self,
         VersionCommand.self,
+        BenchCommand.self,
         ShellHelpCommand.self,
     ]
 
@@ -163,6 +164,23 @@ public struct CommandRegistry: Sendable {
         public var optionsWithValue: Set<String>
         /// The value names of the positional arguments in order (`path`, `data`).
         public var positionals: [String]
+        /// What each positional argument completes to, in the same order.
+        public var positionalKinds: [PositionalKind] = []
+    }
+
+    /// What a positional argument completes to, decided from its declaration.
+    public enum PositionalKind: Equatable, Sendable {
+        /// A znode path: the value name `path`.
+        case node
+        /// A command name: the value name `command`.
+        case command
+        /// A local file: `completion: .file()` (no extensions), as `export`'s and `import`'s FILE.
+        case file
+        /// A znode path, `zk://…`, or a local file with one of these extensions:
+        /// `completion: .file(extensions: […])`, as `cp`'s SRC and DST.
+        case nodeOrFile(extensions: [String])
+        /// Anything else (data, numbers…): no completion.
+        case other
     }
 
     /// The flags and positionals of a command, read from ArgumentParser's description of it.
@@ -175,7 +193,9 @@ public struct CommandRegistry: Sendable {
         for argument in arguments {
             let kind = argument["kind"] as? String
             if kind == "positional" {
-                summary.positionals.append(argument["valueName"] as? String ?? "")
+                let valueName = argument["valueName"] as? String ?? ""
+                summary.positionals.append(valueName)
+                summary.positionalKinds.append(Self.positionalKind(valueName: valueName, completion: argument["completionKind"]))
                 continue
             }
             for name in argument["names"] as? [[String: Any]] ?? [] {
@@ -187,5 +207,19 @@ public struct CommandRegistry: Sendable {
         }
         summary.flags.sort()
         return summary
+    }
+
+    /// A positional's kind from its value name and its dumped `completionKind`
+    /// (`{"file":{"extensions":[…]}}` for `completion: .file(extensions:)`).
+    static func positionalKind(valueName: String, completion: Any?) -> PositionalKind {
+        if let file = (completion as? [String: Any])?["file"] as? [String: Any] {
+            let extensions = file["extensions"] as? [String] ?? []
+            return extensions.isEmpty ? .file : .nodeOrFile(extensions: extensions)
+        }
+        switch valueName {
+        case "path": return .node
+        case "command": return .command
+        default: return .other
+        }
     }
 }

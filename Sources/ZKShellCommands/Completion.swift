@@ -4,7 +4,13 @@ import LineEditor
 import ZooKeeperClient
 
 /// Tab completion for the interactive shell: command names, the flags of the current command,
-/// and znode paths fetched live (absolute or relative to the current node).
+/// znode paths fetched live (absolute or relative to the current node), and local file paths
+/// for the FILE arguments of `export`, `import` and `cp` (see
+/// ``CommandRegistry/PositionalKind``).
+///
+/// File paths are relative to the shell's working directory; a leading `~` is expanded to the
+/// home directory in the completed word (the commands themselves do not expand it), and
+/// directories end in `/`. Hidden entries are only offered once a `.` is typed.
 ///
 /// Children are cached for a short time so that repeated Tabs do not hit the server each time.
 /// Completion never connects: without a session, paths just do not complete.
@@ -19,6 +25,7 @@ public final class ShellCompleter: @unchecked Sendable {
     private let fetchChildren: ChildrenFetcher
     private let fetchChildCounts: ChildCountFetcher
     private let cacheLifetime: Duration
+    private let homeDirectory: String?
     private let clock = ContinuousClock()
     private let lock = NSLock()
     private var childrenCache: [String: (at: ContinuousClock.Instant, children: [String])] = [:]
@@ -52,10 +59,14 @@ public final class ShellCompleter: @unchecked Sendable {
     }
 
     /// A completer with its own sources of data (for tests).
+    ///
+    /// - Parameter homeDirectory: what `~` in a file path stands for (default: `$HOME`).
     public init(registry: CommandRegistry, currentDirectory: @escaping @Sendable () -> String,
                 fetchChildren: @escaping ChildrenFetcher, fetchChildCounts: @escaping ChildCountFetcher,
-                cacheLifetime: Duration = .seconds(2)) {
+                cacheLifetime: Duration = .seconds(2),
+                homeDirectory: String? = ProcessInfo.processInfo.environment["HOME"]) {
         self.registry = registry
+        self.homeDirectory = homeDirectory
         self.currentDirectory = currentDirectory
         self.fetchChildren = fetchChildren
         self.fetchChildCounts = fetchChildCounts
@@ -91,16 +102,70 @@ public final class ShellCompleter: @unchecked Sendable {
                 positionalIndex += 1
             }
         }
-        guard !expectsValue, positionalIndex < summary.positionals.count else { return .none }
-        switch summary.positionals[positionalIndex] {
-        case "path":
-            let candidates = await pathCandidates(for: current.text)
-            return LineEditor.Completion(replaceFrom: current.start, candidates: candidates)
-        case "command":
-            return LineEditor.Completion(replaceFrom: current.start, candidates: registry.commandNames.filter { $0.hasPrefix(current.text) })
-        default:
+        guard !expectsValue, positionalIndex < summary.positionalKinds.count else { return .none }
+        let candidates: [String]
+        switch summary.positionalKinds[positionalIndex] {
+        case .node:
+            candidates = await pathCandidates(for: current.text)
+        case .command:
+            candidates = registry.commandNames.filter { $0.hasPrefix(current.text) }
+        case .file:
+            candidates = fileCandidates(for: current.text, extensions: [])
+        case .nodeOrFile(let extensions):
+            candidates = await nodeOrFileCandidates(for: current.text, extensions: extensions)
+        case .other:
             return .none
         }
+        return LineEditor.Completion(replaceFrom: current.start, candidates: candidates)
+    }
+
+    /// For `cp`'s SRC and DST: nothing for `zk://…`; files for words that start like a local
+    /// path (`~`, `./`, `../`); otherwise znode paths, or files when no znode matches.
+    func nodeOrFileCandidates(for typed: String, extensions: [String]) async -> [String] {
+        if typed.hasPrefix("zk://") { return [] }
+        if typed.hasPrefix("~") || typed.hasPrefix("./") || typed.hasPrefix("../") {
+            return fileCandidates(for: typed, extensions: extensions)
+        }
+        let nodes = await pathCandidates(for: typed)
+        return nodes.isEmpty ? fileCandidates(for: typed, extensions: extensions) : nodes
+    }
+
+    /// Candidates for a typed local path: the typed directory part (with a leading `~`
+    /// expanded) plus each matching entry, quoted for the tokenizer, directories with `/`;
+    /// with `extensions`, only files that end in one of them (and directories).
+    func fileCandidates(for typed: String, extensions: [String]) -> [String] {
+        var expanded = typed
+        if typed == "~" || typed.hasPrefix("~/"), let home = homeDirectory {
+            let base = home.hasSuffix("/") ? String(home.dropLast()) : home
+            expanded = base + typed.dropFirst()
+            if typed == "~" { expanded += "/" }
+        }
+        let directoryPart: String
+        let namePrefix: String
+        if let slash = expanded.lastIndex(of: "/") {
+            directoryPart = String(expanded[...slash])
+            namePrefix = String(expanded[expanded.index(after: slash)...])
+        } else {
+            directoryPart = ""
+            namePrefix = expanded
+        }
+        let fileManager = FileManager.default
+        let directory = directoryPart.isEmpty ? fileManager.currentDirectoryPath : directoryPart
+        guard let names = try? fileManager.contentsOfDirectory(atPath: directory) else { return [] }
+        let lowercasedExtensions = extensions.map { "." + $0.lowercased() }
+        var candidates: [String] = []
+        for name in names.sorted() where name.hasPrefix(namePrefix) {
+            if name.hasPrefix(".") && !namePrefix.hasPrefix(".") { continue }
+            var isDirectory: ObjCBool = false
+            let full = (directory.hasSuffix("/") ? directory : directory + "/") + name
+            guard fileManager.fileExists(atPath: full, isDirectory: &isDirectory) else { continue }
+            if isDirectory.boolValue {
+                candidates.append(ShellTokenizer.quote(directoryPart + name) + "/")
+            } else if lowercasedExtensions.isEmpty || lowercasedExtensions.contains(where: { name.lowercased().hasSuffix($0) }) {
+                candidates.append(ShellTokenizer.quote(directoryPart + name))
+            }
+        }
+        return candidates
     }
 
     /// ``complete(line:cursor:)`` for the line editor's synchronous callback: waits at most

@@ -16,9 +16,14 @@ public protocol OutputWriter: Sendable {
     func writeError(_ bytes: [UInt8])
     /// Whether standard output is a terminal (binary data is then never written raw).
     var outputIsTerminal: Bool { get }
+    /// Whether standard error is a terminal (errors are then coloured, unless turned off).
+    var errorIsTerminal: Bool { get }
 }
 
 extension OutputWriter {
+    /// By default, standard error is taken to be a terminal exactly when standard output is.
+    public var errorIsTerminal: Bool { outputIsTerminal }
+
     func writeOutput(_ text: String) { writeOutput(Array(text.utf8)) }
     func writeError(_ text: String) { writeError(Array(text.utf8)) }
 }
@@ -27,9 +32,11 @@ extension OutputWriter {
 /// output interleaves correctly with the line editor's.
 public struct StandardOutputWriter: OutputWriter {
     public let outputIsTerminal: Bool
+    public let errorIsTerminal: Bool
 
     public init() {
         self.outputIsTerminal = isatty(STDOUT_FILENO) == 1
+        self.errorIsTerminal = isatty(STDERR_FILENO) == 1
     }
 
     public func writeOutput(_ bytes: [UInt8]) { Self.write(bytes, to: STDOUT_FILENO) }

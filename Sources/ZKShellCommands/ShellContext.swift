@@ -26,6 +26,12 @@ public final class ShellContext: @unchecked Sendable {
         public var timeZone: TimeZone = .current
         /// Credentials sent when a session opens and after every reconnect (`--auth`).
         public var credentials: [Credential] = []
+        /// TLS for every connection (`--tls`, `--tls-ca`, `--tls-cert`, `--tls-key`).
+        public var tls: ZooKeeperClient.TLSOptions?
+        /// SASL DIGEST-MD5 login run on every connection (`--sasl user:password`).
+        public var sasl: SASLCredential?
+        /// When to colour the output (`--color`, `--no-color`).
+        public var color: ColorMode = .auto
 
         public init(connectString: String) {
             self.connectString = connectString
@@ -40,6 +46,17 @@ public final class ShellContext: @unchecked Sendable {
         public init(scheme: String, auth: [UInt8]) {
             self.scheme = scheme
             self.auth = auth
+        }
+    }
+
+    /// A SASL DIGEST-MD5 login (`--sasl user:password`).
+    public struct SASLCredential: Equatable, Sendable {
+        public var username: String
+        public var password: String
+
+        public init(username: String, password: String) {
+            self.username = username
+            self.password = password
         }
     }
 
@@ -79,6 +96,10 @@ public final class ShellContext: @unchecked Sendable {
     public let eventLoopGroup: any EventLoopGroup
     /// The client library's logger.
     public let logger: Logger
+    /// Colours for standard output (the prompt, `ls -R`, `tree`, watch events).
+    public let style: Style
+    /// Colours for standard error (the `zksh:` of errors).
+    public let errorStyle: Style
 
     private let lock = NSLock()
     private var state: MutableState
@@ -96,20 +117,29 @@ public final class ShellContext: @unchecked Sendable {
         var monitor: Task<Void, Never>?
         /// Credentials for new sessions: `--auth`, replaced by `connect --auth`.
         var credentials: [Credential]
+        /// TLS for new sessions: `--tls…`, replaced by `connect --tls…`.
+        var tls: ZooKeeperClient.TLSOptions?
+        /// SASL login for new sessions: `--sasl`, replaced by `connect --sasl`.
+        var sasl: SASLCredential?
         /// Whether fired watches are printed (`printwatches on|off`).
         var printsWatchEvents = true
     }
 
+    /// - Parameter environment: where `NO_COLOR` is looked up (for `--color auto`).
     public init(options: Options, output: any OutputWriter = StandardOutputWriter(),
                 standardInput: StandardInput = .none, registry: CommandRegistry = .standard,
-                eventLoopGroup: any EventLoopGroup, logger: Logger = Logger(label: "zksh", factory: { _ in SwiftLogNoOpLogHandler() })) {
+                eventLoopGroup: any EventLoopGroup, logger: Logger = Logger(label: "zksh", factory: { _ in SwiftLogNoOpLogHandler() }),
+                environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.options = options
+        self.style = Style.resolve(options.color, isTerminal: output.outputIsTerminal, environment: environment)
+        self.errorStyle = Style.resolve(options.color, isTerminal: output.errorIsTerminal, environment: environment)
         self.output = output
         self.standardInput = standardInput
         self.registry = registry
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
-        self.state = MutableState(connectString: options.connectString, credentials: options.credentials)
+        self.state = MutableState(connectString: options.connectString, credentials: options.credentials,
+                                  tls: options.tls, sasl: options.sasl)
     }
 
     private func withState<T>(_ body: (inout MutableState) throws -> T) rethrows -> T {
@@ -141,7 +171,7 @@ public final class ShellContext: @unchecked Sendable {
     /// Writes `zksh: <message>` to standard error, with control characters (from a bad path,
     /// say) escaped so that they cannot disturb the terminal.
     public func printError(_ message: String) {
-        output.writeError("zksh: \(Self.escapingControlCharacters(message))\n")
+        output.writeError("\(errorStyle.paint("zksh:", .error)) \(Self.escapingControlCharacters(message))\n")
     }
 
     static func escapingControlCharacters(_ text: String) -> String {
@@ -208,10 +238,12 @@ public final class ShellContext: @unchecked Sendable {
         withState { $0.exitRequested = true }
     }
 
-    /// The prompt: `[zk: 127.0.0.1:2181(CONNECTED) /current/dir] `.
+    /// The prompt: `[zk: 127.0.0.1:2181(CONNECTED) /current/dir] `, the state coloured
+    /// (green when connected, yellow while connecting, red when ended) if ``style`` is on.
     public var prompt: String {
         let (connectString, sessionState, directory) = withState { ($0.connectString, $0.sessionState, $0.directory) }
-        return "[zk: \(connectString)(\(sessionState?.description ?? "CLOSED")) \(directory)] "
+        let state = style.paint(sessionState?.description ?? "CLOSED", Style.role(of: sessionState))
+        return "[zk: \(connectString)(\(state)) \(directory)] "
     }
 
     // MARK: Paths
@@ -260,6 +292,20 @@ public final class ShellContext: @unchecked Sendable {
     /// The credentials new sessions authenticate with.
     public var credentials: [Credential] { withState { $0.credentials } }
 
+    /// The TLS settings new sessions use.
+    public var tls: ZooKeeperClient.TLSOptions? { withState { $0.tls } }
+
+    /// The SASL login new sessions run.
+    public var sasl: SASLCredential? { withState { $0.sasl } }
+
+    /// Applies the shell's credentials, TLS and SASL settings to a client configuration.
+    func applySecurity(to configuration: inout ZooKeeperClient.Configuration) {
+        let (credentials, tls, sasl) = withState { ($0.credentials, $0.tls, $0.sasl) }
+        configuration.credentials = credentials.map { (scheme: $0.scheme, auth: $0.auth) }
+        configuration.tls = tls
+        configuration.sasl = sasl.map { (username: $0.username, password: $0.password) }
+    }
+
     /// Closes any current session and opens a new one.
     ///
     /// - Parameters:
@@ -267,17 +313,22 @@ public final class ShellContext: @unchecked Sendable {
     ///   - connectTimeout: how long to wait for the session; nil uses the option.
     ///   - sessionTimeout: the session timeout to ask for; nil uses the option.
     ///   - credentials: credentials for this and later sessions; nil keeps the current ones.
+    ///   - tls: TLS settings for this and later sessions; nil keeps the current ones.
+    ///   - sasl: the SASL login for this and later sessions; nil keeps the current one.
     /// - Throws: ``ShellError`` `could not connect to … (reason)` when no server answered in time;
     ///   the shell then stays without a session.
     @discardableResult
     public func connect(to hosts: String? = nil, connectTimeout: Duration? = nil,
-                        sessionTimeout: Duration? = nil, credentials: [Credential]? = nil) async throws -> ZooKeeperClient {
+                        sessionTimeout: Duration? = nil, credentials: [Credential]? = nil,
+                        tls: ZooKeeperClient.TLSOptions? = nil, sasl: SASLCredential? = nil) async throws -> ZooKeeperClient {
         try? await disconnect()
         var configuration = try ZooKeeperClient.Configuration(connectString: hosts ?? connectString)
         configuration.connectTimeout = connectTimeout ?? options.connectTimeout
         configuration.sessionTimeout = sessionTimeout ?? options.sessionTimeout
         if let credentials { withState { $0.credentials = credentials } }
-        configuration.credentials = self.credentials.map { (scheme: $0.scheme, auth: $0.auth) }
+        if let tls { withState { $0.tls = tls } }
+        if let sasl { withState { $0.sasl = sasl } }
+        applySecurity(to: &configuration)
         let changedServers = hosts.map { $0 != connectString } ?? false
         withState {
             $0.connectString = configuration.connectString.description
@@ -390,7 +441,8 @@ public final class ShellContext: @unchecked Sendable {
                 for try await event in watch {
                     guard let self else { return }
                     if self.printsWatchEvents {
-                        self.printAsync("WATCHER:: WatchedEvent state:SyncConnected type:\(event.type.name) path:\(event.path)")
+                        let type = self.style.paint(event.type.name, Style.role(of: event.type))
+                        self.printAsync("WATCHER:: WatchedEvent state:SyncConnected type:\(type) path:\(event.path)")
                     }
                 }
             } catch {

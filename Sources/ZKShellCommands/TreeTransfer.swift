@@ -84,7 +84,7 @@ struct OpenTree: Sendable {
             var configuration = try ZooKeeperClient.Configuration(connectString: hosts)
             configuration.connectTimeout = context.options.connectTimeout
             configuration.sessionTimeout = context.options.sessionTimeout
-            configuration.credentials = context.credentials.map { (scheme: $0.scheme, auth: $0.auth) }
+            context.applySecurity(to: &configuration)
             let client = ZooKeeperClient(configuration: configuration, eventLoopGroup: context.eventLoopGroup, logger: context.logger)
             do {
                 try await client.connect()

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ZooKeeperProtocol
 
 /// Runs a ``SessionStateMachine`` on one event loop: feeds it network events and time, and carries
@@ -22,6 +23,8 @@ final class SessionDriver: @unchecked Sendable {
     private(set) var refusedAttemptsInARow = 0
     var hostCount: Int { machine.configuration.hosts.count }
     private var ticker: RepeatedTask?
+    /// TLS for every connection, set by ``setTLS(_:options:)`` before ``start()``.
+    private var tls: (context: NIOSSLContext, options: ZooKeeperClient.TLSOptions)?
 
     private var nextRequestID: UInt64 = 1
     private var nextWatchID: UInt64 = 1
@@ -48,6 +51,11 @@ final class SessionDriver: @unchecked Sendable {
     var lastZxidSeen: Int64 { machine.lastZxidSeen }
     var currentHost: HostAndPort? { machine.currentHost }
     var lastError: String? { lastConnectError }
+    var terminationError: ZooKeeperError? { machine.terminationError }
+
+    func setTLS(_ context: NIOSSLContext, options: ZooKeeperClient.TLSOptions) {
+        tls = (context, options)
+    }
 
     // MARK: Lifecycle
 
@@ -163,6 +171,7 @@ final class SessionDriver: @unchecked Sendable {
 
     func connectResponseReceived(_ response: ConnectResponse, connectionID: Int) {
         guard connectionID == self.connectionID else { return }
+        refusedAttemptsInARow = 0
         run(machine.connectResponseReceived(response, now: .now()))
     }
 
@@ -174,6 +183,9 @@ final class SessionDriver: @unchecked Sendable {
     func connectionFailed(connectionID: Int, reason: String) {
         guard connectionID == self.connectionID else { return }
         lastConnectError = reason
+        // A server whose certificate fails verification (or that rejects ours) fails the same
+        // way every time: count it like a refusal so connect() gives up early.
+        if reason.hasPrefix("TLS ") { refusedAttemptsInARow += 1 }
         channel = nil
         self.connectionID += 1
         logger.debug("connection lost", metadata: ["reason": "\(reason)"])
@@ -259,12 +271,17 @@ final class SessionDriver: @unchecked Sendable {
         connectionID += 1
         let id = connectionID
         let maximumFrameLength = self.maximumFrameLength
+        let tls = self.tls
         let bootstrap = ClientBootstrap(group: eventLoop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connectTimeout(machine.connectAttemptTimeout)
             .channelInitializer { [unowned self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        let handler = try NIOSSLClientHandler(context: tls.context, serverHostname: tls.options.serverName(for: host.host))
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                    }
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(ZooKeeperFrameDecoder(maximumFrameLength: maximumFrameLength)))
                     try channel.pipeline.syncOperations.addHandler(ZooKeeperChannelHandler(driver: self, connectionID: id))
@@ -279,7 +296,8 @@ final class SessionDriver: @unchecked Sendable {
                     return
                 }
                 self.channel = channel
-                self.refusedAttemptsInARow = 0
+                // With TLS a failed handshake counts as a refusal: only the ZooKeeper handshake resets it.
+                if tls == nil { self.refusedAttemptsInARow = 0 }
                 self.run(self.machine.channelConnected(now: .now()))
             case .failure(let error):
                 guard id == self.connectionID else { return }
@@ -317,6 +335,26 @@ final class SessionDriver: @unchecked Sendable {
             }
         }
         if let error = error as? ChannelError, case .connectTimeout = error { return "timed out" }
+        if let error = error as? NIOSSLError {
+            switch error {
+            case .handshakeFailed(let inner):
+                let text = "\(inner)"
+                if text.contains("CERTIFICATE_VERIFY_FAILED") {
+                    return "TLS handshake failed: the server's certificate is not trusted (CERTIFICATE_VERIFY_FAILED)"
+                }
+                if text.contains("ALERT") {
+                    return "TLS handshake failed: the server rejected the connection (\(text)); does it require a client certificate?"
+                }
+                return "TLS handshake failed: \(text)"
+            case .uncleanShutdown:
+                return "TLS connection closed uncleanly (did the server reject the client certificate?)"
+            default:
+                return "TLS error: \(error)"
+            }
+        }
+        if let error = error as? NIOSSLExtraError, error == .failedToValidateHostname {
+            return "TLS handshake failed: the server's certificate does not match its name or address (\(error))"
+        }
         return "\(error)"
     }
 }

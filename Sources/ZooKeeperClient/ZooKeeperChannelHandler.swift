@@ -1,4 +1,5 @@
 import NIOCore
+import NIOSSL
 import ZooKeeperProtocol
 
 /// Translates one TCP connection's frames for the ``SessionDriver``: the first inbound frame is the
@@ -46,7 +47,8 @@ final class ZooKeeperChannelHandler: ChannelInboundHandler, RemovableChannelHand
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        driver.connectionFailed(connectionID: connectionID, reason: "\(error)")
+        let reason = error is NIOSSLError || error is NIOSSLExtraError ? SessionDriver.describe(error) : "\(error)"
+        driver.connectionFailed(connectionID: connectionID, reason: reason)
         context.close(promise: nil)
     }
 }

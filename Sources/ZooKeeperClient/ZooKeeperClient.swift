@@ -2,6 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ZooKeeperProtocol
 
 /// A ZooKeeper client: one session, kept alive across reconnects, with every operation as an
@@ -45,6 +46,13 @@ public final class ZooKeeperClient: Sendable {
         /// Resume this existing session (id and password from ``ZooKeeperClient/sessionPassword``)
         /// instead of creating a new one.
         public var resumeSession: (id: Int64, password: [UInt8])? = nil
+        /// Connect with TLS (to the servers' `secureClientPort`).
+        public var tls: TLSOptions? = nil
+        /// SASL DIGEST-MD5 user and password (as a JAAS `Client` section with ZooKeeper's
+        /// `DigestLoginModule`). The exchange runs on every connection right after the handshake,
+        /// before any other request; the server then knows the session as `sasl:<username>`.
+        /// A rejection ends the session with AUTHFAILED.
+        public var sasl: (username: String, password: String)? = nil
 
         public init(connectString: ConnectString) {
             self.connectString = connectString
@@ -71,6 +79,7 @@ public final class ZooKeeperClient: Sendable {
         var sessionConfiguration = SessionStateMachine.Configuration(
             hosts: hosts, sessionTimeout: timeoutMilliseconds, canBeReadOnly: configuration.canBeReadOnly)
         sessionConfiguration.resumeSession = configuration.resumeSession
+        sessionConfiguration.sasl = configuration.sasl
         self.driver = SessionDriver(
             configuration: sessionConfiguration,
             chroot: configuration.connectString.chroot, seed: rng.next(),
@@ -92,6 +101,16 @@ public final class ZooKeeperClient: Sendable {
     /// Throws CONNECTIONLOSS naming the last server error when no server answered in time (the
     /// client is then closed), or the terminal error (AUTHFAILED, SESSIONEXPIRED).
     public func connect() async throws {
+        if let tls = configuration.tls {
+            let context: NIOSSLContext
+            do {
+                context = try tls.makeContext()
+            } catch {
+                try? await close()
+                throw error
+            }
+            await onLoop { $0.setTLS(context, options: tls) }
+        }
         await onLoop { $0.start() }
         let deadline = ContinuousClock.now + configuration.connectTimeout
         let failFast = configuration.failFastWhenRefused
@@ -109,9 +128,9 @@ public final class ZooKeeperClient: Sendable {
             throw error
         }
         guard let outcome, outcome.isConnected else {
-            let detail = await onLoop { $0.lastError }
+            let (detail, terminationError) = await onLoop { ($0.lastError, $0.terminationError) }
             try? await close()
-            if outcome == .authFailed { throw ZooKeeperError(.authFailed) }
+            if outcome == .authFailed { throw terminationError ?? ZooKeeperError(.authFailed) }
             if outcome == .expired { throw ZooKeeperError(.sessionExpired) }
             throw ZooKeeperError(.connectionLoss, detail: "could not connect to \(configuration.connectString)"
                 + " (\(Self.shortDetail(detail, hostCount: configuration.connectString.hosts.count)))")

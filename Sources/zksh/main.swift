@@ -24,6 +24,8 @@ struct Zksh: ParsableCommand {
               zksh -s zk1:2181,zk2:2181
               zksh -s 127.0.0.1:2181 ls /
               zksh -c 'create /x hi; get /x'
+              zksh -s 127.0.0.1:2281 --tls-ca ca.pem --tls-cert client.pem --tls-key client-key.pem
+              zksh --sasl bob:secret -s 127.0.0.1:2181
               zksh --json get /app/config
               echo 'ls /' | zksh
             """)
@@ -49,6 +51,10 @@ struct Zksh: ParsableCommand {
 
     @OptionGroup var authentication: AuthOptions
 
+    @OptionGroup var colors: ColorOptions
+
+    @OptionGroup var tls: TLSOptions
+
     @Option(name: .customLong("session-timeout"), help: ArgumentHelp("Session timeout in seconds to ask for.", valueName: "seconds"))
     var sessionTimeout: Double = 30
 
@@ -70,6 +76,9 @@ struct Zksh: ParsableCommand {
         options.connectTimeout = .milliseconds(Int64(timeout * 1000))
         options.sessionTimeout = .milliseconds(Int64(sessionTimeout * 1000))
         options.credentials = authentication.credentials
+        options.color = colors.mode
+        options.sasl = authentication.saslCredential
+        options.tls = tls.clientOptions
 
         if words == ["--help"] || words == ["-h"] {
             // The passthrough argument swallows a lone --help.

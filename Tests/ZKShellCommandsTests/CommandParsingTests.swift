@@ -184,6 +184,7 @@ struct CommandParsingTests {
         #expect(set.optionsWithValue == ["-v"])
         #expect(set.positionals == ["path", "data"])
         #expect(registry.arguments(of: ShellHelpCommand.self).positionals == ["command"])
-        #expect(registry.arguments(of: ConnectCommand.self).optionsWithValue == ["--timeout", "--session-timeout", "--auth"])
+        #expect(registry.arguments(of: ConnectCommand.self).optionsWithValue
+            == ["--timeout", "--session-timeout", "--auth", "--sasl", "--tls-ca", "--tls-cert", "--tls-key"])
     }
 }

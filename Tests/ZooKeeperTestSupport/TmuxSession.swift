@@ -139,10 +139,13 @@ public final class TmuxSession: Sendable {
 
     /// The visible screen as text (`capture-pane -p`), one line per row, trailing blanks trimmed.
     ///
-    /// - Parameter includeHistory: also include the lines that scrolled off the top.
-    public func capture(includeHistory: Bool = false) -> String {
+    /// - Parameters:
+    ///   - includeHistory: also include the lines that scrolled off the top.
+    ///   - escapeSequences: keep colours and attributes as ANSI escape sequences (`-e`).
+    public func capture(includeHistory: Bool = false, escapeSequences: Bool = false) -> String {
         var arguments = ["capture-pane", "-p", "-t", sessionName]
         if includeHistory { arguments += ["-S", "-"] }
+        if escapeSequences { arguments.append("-e") }
         return (try? tmux(arguments).stdout) ?? ""
     }
 

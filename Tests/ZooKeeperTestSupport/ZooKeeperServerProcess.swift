@@ -25,6 +25,9 @@ public struct ApacheZooKeeperConfiguration: Sendable {
     public var extraConfiguration: [String: String] = [:]
     /// Extra JVM options, such as `-Dzookeeper.maxCnxns=10`, placed after the harness's own.
     public var extraJVMOptions: [String] = []
+    /// Extra jars appended to the server's classpath (Netty's, say, for
+    /// `NettyServerCnxnFactory`, which the Debian package's classpath lacks). Ignored by `zksh serve`.
+    public var extraClasspath: [String] = []
     /// How long a start (or restart) may take before it fails.
     public var startupTimeout: Duration = .seconds(60)
     /// How long `stop()` waits after SIGTERM before sending SIGKILL.
@@ -197,7 +200,7 @@ final class ZooKeeperServerProcess: @unchecked Sendable {
         case .zksh(let executable):
             return [executable, "serve", configurationFile.path]
         }
-        let classpath = ([configurationDirectory.path] + installation.classpath).joined(separator: ":")
+        let classpath = ([configurationDirectory.path] + installation.classpath + configuration.extraClasspath).joined(separator: ":")
         return [
             installation.javaPath,
             // Small, quick-starting JVMs: tests run several at once on small machines.

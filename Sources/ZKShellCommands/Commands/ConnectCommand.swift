@@ -9,7 +9,8 @@ struct ConnectCommand: ShellCommand {
         discussion: """
             Without HOSTS, connects again to the current servers. --auth replaces the \
             credentials sent when a session opens (those of zksh --auth otherwise); they are sent \
-            again after every reconnect.
+            again after every reconnect. --sasl replaces the SASL login, and the --tls options \
+            the TLS settings, for this and later sessions.
 
             Examples:
               connect
@@ -17,6 +18,8 @@ struct ConnectCommand: ShellCommand {
               connect zk1:2181/app --timeout 5
               connect --auth digest:bob:secret
               connect zk1:2181 --auth digest:bob:secret --auth digest:ops:pw
+              connect zk1:2281 --tls-ca ca.pem --tls-cert client.pem --tls-key client-key.pem
+              connect --sasl bob:secret
             """)
 
     @Argument(help: "Servers as host:port[,host:port…][/chroot] (default: the current servers).")
@@ -30,6 +33,8 @@ struct ConnectCommand: ShellCommand {
 
     @OptionGroup var authentication: AuthOptions
 
+    @OptionGroup var tls: TLSOptions
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -42,7 +47,8 @@ struct ConnectCommand: ShellCommand {
     func run(in context: ShellContext) async throws {
         let client = try await context.connect(
             to: hosts, connectTimeout: timeout.map(Duration.seconds), sessionTimeout: sessionTimeout.map(Duration.seconds),
-            credentials: authentication.auth.isEmpty ? nil : authentication.credentials)
+            credentials: authentication.auth.isEmpty ? nil : authentication.credentials,
+            tls: tls.clientOptions, sasl: authentication.saslCredential)
         if output.wantsJSON(context) {
             let host = await client.connectedHost.map { "\($0)" }
             context.printJSON([

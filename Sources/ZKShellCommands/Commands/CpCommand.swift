@@ -31,10 +31,10 @@ struct CpCommand: ShellCommand {
 
     @OptionGroup var output: OutputOptions
 
-    @Argument(help: ArgumentHelp("The source: PATH, zk://hosts/path or FILE.json.", valueName: "src"))
+    @Argument(help: ArgumentHelp("The source: PATH, zk://hosts/path or FILE.json.", valueName: "src"), completion: .file(extensions: ["json"]))
     var source: String
 
-    @Argument(help: ArgumentHelp("The destination: PATH, zk://hosts/path or FILE.json.", valueName: "dst"))
+    @Argument(help: ArgumentHelp("The destination: PATH, zk://hosts/path or FILE.json.", valueName: "dst"), completion: .file(extensions: ["json"]))
     var destination: String
 
     func validate() throws {

@@ -32,7 +32,7 @@ struct ExportCommand: ShellCommand {
     @Argument(help: "The top node of the subtree (or zk://hosts/path).")
     var path: String
 
-    @Argument(help: "The file to write (- for standard output).")
+    @Argument(help: "The file to write (- for standard output).", completion: .file())
     var file: String
 
     func validate() throws {

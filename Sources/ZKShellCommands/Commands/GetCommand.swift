@@ -1,7 +1,7 @@
 import ArgumentParser
 import ZooKeeperClient
 
-/// `get [-s] [-w] [-b|-x] PATH`: prints a node's data.
+/// `get [-s] [-w] [-b|-x|--raw] PATH`: prints a node's data.
 struct GetCommand: ShellCommand {
     static let configuration = CommandConfiguration(
         commandName: "get",
@@ -9,7 +9,8 @@ struct GetCommand: ShellCommand {
         discussion: """
             Text is printed as it is. Data that is not printable UTF-8 is shown as a hex dump on a \
             terminal and written unchanged when the output is redirected; -b and -x choose a \
-            format. With --json, "data" is the text (null when binary) and "dataBase64" always \
+            format, and --raw writes the bytes unchanged even to a terminal (no newline is \
+            added). With --json, "data" is the text (null when binary) and "dataBase64" always \
             holds the bytes.
 
             Examples:
@@ -18,6 +19,7 @@ struct GetCommand: ShellCommand {
               get -w /app/config
               get -x /app/blob
               get -b /app/blob > blob.b64
+              get --raw /app/blob | xxd
             """)
 
     @Flag(name: .customShort("s"), help: "Also print the node's stat.")
@@ -32,6 +34,9 @@ struct GetCommand: ShellCommand {
     @Flag(name: .customShort("x"), help: "Print the data as a hex dump.")
     var hex = false
 
+    @Flag(help: "Write the data bytes unchanged, even to a terminal (no newline added).")
+    var raw = false
+
     @OptionGroup var output: OutputOptions
 
     @Argument(help: "The node.")
@@ -39,9 +44,10 @@ struct GetCommand: ShellCommand {
 
     func validate() throws {
         if base64 && hex { throw ValidationError("-b and -x cannot be combined") }
+        if raw && (base64 || hex) { throw ValidationError("--raw cannot be combined with -b or -x") }
     }
 
-    var format: DataFormat { base64 ? .base64 : hex ? .hexDump : .automatic }
+    var format: DataFormat { base64 ? .base64 : hex ? .hexDump : raw ? .raw : .automatic }
 
     func run(in context: ShellContext) async throws {
         let client = try await context.client()

@@ -28,7 +28,7 @@ struct ImportCommand: ShellCommand {
 
     @OptionGroup var output: OutputOptions
 
-    @Argument(help: "The file to read (- for standard input).")
+    @Argument(help: "The file to read (- for standard input).", completion: .file())
     var file: String
 
     @Argument(help: "Where the file's root node goes (or zk://hosts/path).")

@@ -8,7 +8,9 @@ struct LsCommand: ShellCommand {
         abstract: "List the children of a node, sorted.",
         discussion: """
             Prints one child name per line; with -R, every path of the subtree (the node first, \
-            depth first, sorted).
+            depth first, sorted). On a terminal -R colours nodes that have children and \
+            ephemeral nodes (the plain listing stays uncoloured: it would take a request per \
+            child to know).
 
             Examples:
               ls /
@@ -72,12 +74,13 @@ struct LsCommand: ShellCommand {
         while let node = stack.popLast() {
             try Task.checkCancellation()
             let children: [String]
+            let stat: Stat
             do {
-                children = try await client.getChildren(node).children
+                (children, stat) = try await client.getChildren(node)
             } catch let error as ZooKeeperError where error.isNoNode && node != root {
                 continue
             }
-            if json { paths.append(node) } else { context.print(node) }
+            if json { paths.append(node) } else { context.print(context.style.paintNode(node, stat: stat)) }
             stack += children.sorted(by: >).map { ZooKeeperPath.join(node, $0) }
         }
         if json {

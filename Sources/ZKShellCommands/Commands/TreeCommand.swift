@@ -8,8 +8,9 @@ struct TreeCommand: ShellCommand {
         abstract: "Draw a subtree, children sorted.",
         discussion: """
             The first line is the node's path, then one line per node below it, drawn with \
-            ├── └── │ like tree(1). Lines are printed as the walk goes; Ctrl-C stops it. With \
-            --json, one nested document {"name","path","children":[…]}.
+            ├── └── │ like tree(1). Lines are printed as the walk goes; Ctrl-C stops it. On a \
+            terminal, nodes with children and ephemeral nodes are coloured. With --json, one \
+            nested document {"name","path","children":[…]}.
 
             Examples:
               tree /app
@@ -50,12 +51,15 @@ struct TreeCommand: ShellCommand {
             return
         }
         try await walker.walk(root) { node in
-            context.print(Self.line(for: node))
+            context.print(Self.line(for: node, style: context.style))
         }
     }
 
-    /// The root's path, or the drawing prefix and the node's name.
-    static func line(for node: SubtreeWalker.Node) -> String {
-        node.depth == 0 ? node.path : SubtreeWalker.treePrefix(isLast: node.isLast) + ZooKeeperPath.name(of: node.path)
+    /// The root's path, or the drawing prefix and the node's name; with colours on, the
+    /// drawing is dim and names are coloured as in `ls -R` (nodes with children, ephemerals).
+    static func line(for node: SubtreeWalker.Node, style: Style = .plain) -> String {
+        if node.depth == 0 { return style.paintNode(node.path, stat: node.stat) }
+        return style.paint(SubtreeWalker.treePrefix(isLast: node.isLast), .treeLines)
+            + style.paintNode(ZooKeeperPath.name(of: node.path), stat: node.stat)
     }
 }

@@ -8,7 +8,8 @@ struct WatchCommand: ShellCommand {
         commandName: "watch",
         abstract: "Print a node's changes as they happen, until Ctrl-C.",
         discussion: """
-            Prints one line per event: local ISO-8601 time, event type, path. The watch is \
+            Prints one line per event: local ISO-8601 time, event type (coloured on a terminal), \
+            path. The watch is \
             persistent and survives reconnects (the client re-registers it); events that happen \
             while disconnected are reported after the reconnect, as the server sends them.
 
@@ -83,7 +84,8 @@ struct WatchCommand: ShellCommand {
             context.printJSON(.object(document))
             return
         }
-        var line = "\(time) \(event.type.name) \(event.path)"
+        let style = context.style
+        var line = "\(style.paint(time, .secondary)) \(style.paint(event.type.name, Style.role(of: event.type))) \(event.path)"
         if let nodeData { line += " " + DataRenderer.singleLine(nodeData) }
         if let childNames { line += " [" + childNames.joined(separator: ", ") + "]" }
         context.print(line)

@@ -9,6 +9,8 @@ public enum DataFormat: Sendable, Equatable {
     case base64
     /// A `hexdump -C`-style dump.
     case hexDump
+    /// The bytes unchanged, even to a terminal, without a newline (`get --raw`).
+    case raw
 }
 
 /// Decides how node data reaches the user. Binary data is never written raw to a terminal.
@@ -36,14 +38,16 @@ public enum DataRenderer {
 
     /// The bytes to write to standard output for `data`.
     ///
-    /// Text and dumps end in a newline; raw binary (automatic format, not a terminal) is written
-    /// unchanged.
+    /// Text and dumps end in a newline; raw binary (automatic format, not a terminal) and the
+    /// raw format are written unchanged.
     public static func render(_ data: [UInt8], format: DataFormat, toTerminal: Bool) -> [UInt8] {
         switch format {
         case .base64:
             return Array((base64(data) + "\n").utf8)
         case .hexDump:
             return Array(hexDump(data).utf8)
+        case .raw:
+            return data
         case .automatic:
             if isPrintableText(data) { return data + [0x0A] }
             if toTerminal { return Array(hexDump(data).utf8) }

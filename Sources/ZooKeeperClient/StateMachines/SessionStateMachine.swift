@@ -79,6 +79,9 @@ public struct SessionStateMachine: Sendable {
         public var setWatchesPacketLimit: Int = 128 * 1024
         /// An existing session to resume instead of creating one.
         public var resumeSession: (id: Int64, password: [UInt8])?
+        /// SASL DIGEST-MD5 credentials, exchanged on every connection right after the handshake and
+        /// before anything else is sent; a rejection ends the session with AUTHFAILED.
+        public var sasl: (username: String, password: String)?
 
         public init(hosts: [HostAndPort], sessionTimeout: Int32, canBeReadOnly: Bool = false) {
             precondition(!hosts.isEmpty, "a session needs at least one host")
@@ -131,6 +134,7 @@ public struct SessionStateMachine: Sendable {
     }
 
     private struct Outstanding {
+        /// nil for requests the machine sends itself (SetWatches, SASL).
         var id: RequestID?
         var xid: Int32
         var request: ZooKeeperRequest
@@ -164,6 +168,8 @@ public struct SessionStateMachine: Sendable {
     }
     /// The state callers see.
     public private(set) var state: SessionState = .connecting
+    /// Why the session ended (with its detail), once it is terminated.
+    public private(set) var terminationError: ZooKeeperError?
 
     private var nextHostIndex = 0
     private var failedAttemptsInRound = 0
@@ -179,6 +185,11 @@ public struct SessionStateMachine: Sendable {
     private var authInFlight = CircularBuffer<RequestID?>()
     private var watches = WatchRegistry()
     private var readOnlyProbe: (next: NIODeadline, backoff: TimeAmount, hostIndex: Int)?
+    /// The SASL exchange running on the current connection; until it succeeds, only its packets
+    /// (and pings) are sent and callers' requests stay queued.
+    private var saslExchange: SASLDigestClient?
+    /// Whether the SASL exchange on the current connection is still running.
+    public var isAuthenticatingWithSASL: Bool { saslExchange != nil }
     /// A session first made on a read-only server is valid only there.
     private var sessionIsReadOnlyLocal = false
 
@@ -301,6 +312,19 @@ public struct SessionStateMachine: Sendable {
         failedAttemptsInRound = 0
         failedRounds = 0
         readOnlyProbe = readOnly ? (next: now + .milliseconds(100), backoff: .milliseconds(100), hostIndex: nextHostIndex) : nil
+        if let sasl = configuration.sasl {
+            // Credentials are per connection: authenticate before anything else goes out
+            // (ZooKeeper's client holds its outgoing queue the same way). Callers see the session
+            // as connected only once the server accepted them.
+            saslExchange = SASLDigestClient(username: sasl.username, password: sasl.password, cnonce: makeCnonce())
+            return [sendSASL(SASLDigestClient.initialResponse, now: now)]
+        }
+        return sessionReady(readOnly: readOnly, now: now)
+    }
+
+    /// The connection is usable (after the handshake, and after SASL when configured): report the
+    /// state, then send credentials, watches, and what callers queued meanwhile.
+    private mutating func sessionReady(readOnly: Bool, now: NIODeadline) -> [Action] {
         let newState: SessionState = readOnly ? .connectedReadOnly : .connected
         var actions: [Action] = []
         if state != newState {
@@ -374,6 +398,7 @@ public struct SessionStateMachine: Sendable {
             return attemptFailed(now: now)
         case .connected:
             var actions = failInFlight(ZooKeeperError(.connectionLoss, detail: reason))
+            saslExchange = nil
             state = .disconnected
             actions.append(.stateChanged(.disconnected))
             // The first retry goes out quickly, to the next host.
@@ -392,6 +417,7 @@ public struct SessionStateMachine: Sendable {
               let index = configuration.hosts.firstIndex(of: host) else { return [] }
         var actions: [Action] = [.closeConnection]
         actions += failInFlight(ZooKeeperError(.connectionLoss, detail: "moving to read-write server \(host)"))
+        saslExchange = nil
         nextHostIndex = index
         phase = .idle(retryAt: now)
         state = .disconnected
@@ -410,6 +436,9 @@ public struct SessionStateMachine: Sendable {
             return [.fail(id, terminalError(terminal).withPath(request.path))]
         case .closing:
             return [.fail(id, ZooKeeperError(.sessionExpired, path: request.path, detail: "session is closing"))]
+        case .connected where saslExchange != nil:
+            queued.append(Queued(id: id, request: request, watch: watch))
+            return []
         case .connected:
             return [sendNow(id: id, request: request, watch: watch, now: now)]
         case .idle, .connecting, .handshaking:
@@ -422,7 +451,7 @@ public struct SessionStateMachine: Sendable {
     public mutating func addAuth(_ packet: AuthPacket, id: RequestID) -> [Action] {
         if case .terminated(let terminal) = phase { return [.fail(id, terminalError(terminal))] }
         if !authInfo.contains(packet) { authInfo.append(packet) }
-        if case .connected = phase {
+        if case .connected = phase, saslExchange == nil {
             authInFlight.append(id)
             return [.send(xid: SpecialXid.auth, request: .auth(packet))]
         }
@@ -463,6 +492,46 @@ public struct SessionStateMachine: Sendable {
             return [.succeed(id, .empty)]
         case .terminated:
             return [.succeed(id, .empty)]
+        }
+    }
+
+    // MARK: SASL
+
+    private mutating func makeCnonce() -> String {
+        var bytes: [UInt8] = []
+        for _ in 0..<3 { withUnsafeBytes(of: rng.next().littleEndian) { bytes += $0 } }
+        return SASLDigestClient.hex(bytes)
+    }
+
+    private mutating func sendSASL(_ token: [UInt8], now: NIODeadline) -> Action {
+        sendNow(id: nil, request: .sasl(GetSASLRequest(token: token)), watch: nil, now: now)
+    }
+
+    private mutating func saslReplyReceived(header: ReplyHeader, body: ByteBuffer, now: NIODeadline) -> [Action] {
+        guard var exchange = saslExchange, case .connected(_, let readOnly) = phase else {
+            return []  // The session is closing: the exchange no longer matters.
+        }
+        func failed(_ reason: String) -> [Action] {
+            saslExchange = nil
+            let error = ZooKeeperError(.authFailed, detail: "SASL DIGEST-MD5 as \(exchange.username): \(reason)")
+            return [.closeConnection] + terminate(.authFailed, error: error)
+        }
+        let code = ZooKeeperError.Code(rawValue: header.err)
+        guard code == .ok else {
+            return failed(code == .authFailed ? "the server rejected the credentials" : "the server answered \(code.name)")
+        }
+        var body = body
+        guard let response = try? SetSASLResponse(from: &body) else { return failed("malformed SetSASLResponse") }
+        let step = exchange.step(response.token ?? [])
+        saslExchange = exchange
+        switch step {
+        case .respond(let token):
+            return [sendSASL(token, now: now)]
+        case .succeeded:
+            saslExchange = nil
+            return sessionReady(readOnly: readOnly, now: now)
+        case .failed(let reason):
+            return failed(reason)
         }
     }
 
@@ -522,6 +591,9 @@ public struct SessionStateMachine: Sendable {
             var actions: [Action] = []
             if let id = outstanding.id { actions.append(.succeed(id, .empty)) }
             return actions + terminate(.closed, error: nil)
+        }
+        if opCode == .sasl, outstanding.id == nil {
+            return saslReplyReceived(header: header, body: body, now: now)
         }
         guard let id = outstanding.id else { return [] }  // SetWatches: nothing to report.
         let code = ZooKeeperError.Code(rawValue: header.err)
@@ -602,6 +674,7 @@ public struct SessionStateMachine: Sendable {
         if case .terminated = phase { return [] }
         phase = .terminated(terminal)
         let failure = error ?? terminalError(terminal)
+        terminationError = failure
         var actions = failInFlight(failure)
         while let next = queued.popFirst() { actions.append(.fail(next.id, failure.withPath(next.request.path))) }
         for (id, _) in authWaitingForConnection { actions.append(.fail(id, failure)) }
