@@ -36,7 +36,7 @@ struct SASLDigestServer: Sendable {
             let challenge = "realm=\"\(Self.realm)\",nonce=\"\(self.nonce)\",qop=\"auth\",charset=utf-8,algorithm=md5-sess"
             return .challenge(Array(challenge.utf8))
         case .challenged(let nonce):
-            let fields = Self.parse(String(decoding: token, as: UTF8.self))
+            let fields = SASLDigestFields.parse(String(decoding: token, as: UTF8.self))
             guard let username = fields["username"], let password = self.users[username],
                 fields["nonce"] == nonce, let cnonce = fields["cnonce"], let nc = fields["nc"],
                 let digestURI = fields["digest-uri"], let response = fields["response"]
@@ -81,39 +81,5 @@ struct SASLDigestServer: Sendable {
         let ha1 = hex(Insecure.MD5.hash(data: a1))
         let ha2 = hex(Insecure.MD5.hash(data: Array("\(a2Prefix):\(digestURI)".utf8)))
         return hex(Insecure.MD5.hash(data: Array("\(ha1):\(nonce):\(nc):\(cnonce):\(qop):\(ha2)".utf8)))
-    }
-
-    /// `key=value` or `key="quoted, value"` pairs separated by commas.
-    static func parse(_ text: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        var index = text.startIndex
-        while index < text.endIndex {
-            while index < text.endIndex, text[index] == "," || text[index] == " " { index = text.index(after: index) }
-            guard let equals = text[index...].firstIndex(of: "=") else { break }
-            let key = text[index..<equals].trimmingSpaces().lowercased()
-            index = text.index(after: equals)
-            var value = ""
-            if index < text.endIndex, text[index] == "\"" {
-                index = text.index(after: index)
-                while index < text.endIndex, text[index] != "\"" {
-                    if text[index] == "\\", text.index(after: index) < text.endIndex { index = text.index(after: index) }
-                    value.append(text[index])
-                    index = text.index(after: index)
-                }
-                if index < text.endIndex { index = text.index(after: index) }
-            } else {
-                let end = text[index...].firstIndex(of: ",") ?? text.endIndex
-                value = String(text[index..<end]).trimmingSpaces()
-                index = end
-            }
-            fields[key] = value
-        }
-        return fields
-    }
-}
-
-extension StringProtocol {
-    func trimmingSpaces() -> String {
-        String(self.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed())
     }
 }

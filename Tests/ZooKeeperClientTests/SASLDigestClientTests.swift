@@ -16,7 +16,7 @@ import Testing
             Issue.record("expected a response")
             return
         }
-        let fields = SASLDigestClient.parse(String(decoding: token, as: UTF8.self))
+        let fields = SASLDigestFields.parse(String(decoding: token, as: UTF8.self))
         #expect(fields["response"] == "d388dad90d4bbd760a152321f2143af7")
         #expect(fields["username"] == "chris")
         #expect(fields["realm"] == "elwood.innosoft.com")
@@ -84,7 +84,7 @@ import Testing
 
     /// The server's rspauth for the client's response token (the server's half of RFC 2831).
     static func rspauth(for token: [UInt8], password: String = "secret") -> [UInt8] {
-        let fields = SASLDigestClient.parse(String(decoding: token, as: UTF8.self))
+        let fields = SASLDigestFields.parse(String(decoding: token, as: UTF8.self))
         let value = SASLDigestClient.response(
             username: fields["username"]!, realm: fields["realm"]!, password: password, nonce: fields["nonce"]!,
             cnonce: fields["cnonce"]!, nc: fields["nc"]!, qop: fields["qop"]!, a2Prefix: "", digestURI: fields["digest-uri"]!)
@@ -111,7 +111,7 @@ import Testing
             Issue.record("no SASL response to the challenge: \(answered)")
             return []
         }
-        let fields = SASLDigestClient.parse(String(decoding: second.token, as: UTF8.self))
+        let fields = SASLDigestFields.parse(String(decoding: second.token, as: UTF8.self))
         #expect(fields["digest-uri"] == "zookeeper/zk-sasl-md5")
         #expect(fields["nonce"] == nonce)
         return harness.reply(xid: second.xid, zxid: 0, body: saslResponse(rspauth(for: second.token, password: password)))

@@ -26,7 +26,7 @@ import Testing
             Issue.record("no challenge")
             return
         }
-        let fields = SASLDigestServer.parse(String(decoding: token, as: UTF8.self))
+        let fields = SASLDigestFields.parse(String(decoding: token, as: UTF8.self))
         #expect(fields["realm"] == "zk-sasl-md5" && fields["qop"] == "auth")
         let nonce = fields["nonce"]!
         let uri = "zookeeper/zk-sasl-md5"

@@ -59,7 +59,7 @@ public struct SASLDigestClient: Sendable, Equatable {
         case .initial:
             return respond(toChallenge: String(decoding: token, as: UTF8.self))
         case .sentResponse(let expected):
-            let fields = Self.parse(String(decoding: token, as: UTF8.self))
+            let fields = SASLDigestFields.parse(String(decoding: token, as: UTF8.self))
             guard let rspauth = fields["rspauth"] else {
                 state = .failed
                 return .failed("the server's final message has no rspauth")
@@ -77,7 +77,7 @@ public struct SASLDigestClient: Sendable, Equatable {
     }
 
     private mutating func respond(toChallenge challenge: String) -> Step {
-        let fields = Self.parse(challenge)
+        let fields = SASLDigestFields.parse(challenge)
         guard let nonce = fields["nonce"], !nonce.isEmpty else {
             state = .failed
             return .failed("the server's challenge has no nonce")
@@ -147,35 +147,6 @@ public struct SASLDigestClient: Sendable, Equatable {
             out.append(character)
         }
         return out + "\""
-    }
-
-    /// `key=value` or `key="quoted, value"` pairs separated by commas (keys lowercased; the first
-    /// occurrence of a key wins).
-    static func parse(_ text: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        var index = text.startIndex
-        while index < text.endIndex {
-            while index < text.endIndex, text[index] == "," || text[index] == " " { index = text.index(after: index) }
-            guard let equals = text[index...].firstIndex(of: "=") else { break }
-            let key = text[index..<equals].trimmingSpaces().lowercased()
-            index = text.index(after: equals)
-            var value = ""
-            if index < text.endIndex, text[index] == "\"" {
-                index = text.index(after: index)
-                while index < text.endIndex, text[index] != "\"" {
-                    if text[index] == "\\", text.index(after: index) < text.endIndex { index = text.index(after: index) }
-                    value.append(text[index])
-                    index = text.index(after: index)
-                }
-                if index < text.endIndex { index = text.index(after: index) }
-            } else {
-                let end = text[index...].firstIndex(of: ",") ?? text.endIndex
-                value = text[index..<end].trimmingSpaces()
-                index = end
-            }
-            if fields[key] == nil { fields[key] = value }
-        }
-        return fields
     }
 }
 
