@@ -223,6 +223,29 @@ public struct GlobPattern: Sendable {
     }
 }
 
+/// The `-i` and `--regex` flags of the commands that match a PATTERN (`find`, `grep`).
+struct PatternOptions: ParsableArguments, Sendable {
+    @Flag(name: .customShort("i"), help: "Ignore case.")
+    var ignoreCase = false
+
+    @Flag(name: .customLong("regex"), help: "PATTERN is a regular expression.")
+    var regex = false
+
+    /// The matcher for `pattern`; see ``TextPattern`` for `anchored`.
+    func matcher(_ pattern: String, anchored: Bool) throws(UsageError) -> TextPattern {
+        try TextPattern(pattern, regex: regex, caseInsensitive: ignoreCase, anchored: anchored)
+    }
+
+    /// Rejects an invalid pattern as a usage error while the command line is parsed.
+    func validate(_ pattern: String, anchored: Bool) throws {
+        do {
+            _ = try matcher(pattern, anchored: anchored)
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
+}
+
 /// A name or text pattern: a glob (by default) or a regular expression.
 struct TextPattern: Sendable {
     private let glob: GlobPattern?

@@ -101,6 +101,17 @@ func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thr
 }
 
 extension TmuxSession {
+    /// Presses Tab until `expected` shows, like a person would: completion gives up after a
+    /// moment when the server is slow (a busy CI machine), and its lookup fills the cache, so
+    /// the next Tab is instant.
+    func pressTab(untilScreenShows expected: String) async -> Bool {
+        for _ in 0..<4 {
+            send(keys: "Tab")
+            if (try? await waitFor(expected, timeout: .seconds(5))) != nil { return true }
+        }
+        return false
+    }
+
     func waitFor(_ text: String, timeout: Duration = .seconds(15)) async throws -> String {
         try await blocking { try self.waitFor(text, timeout: timeout, includeHistory: false) }
     }

@@ -118,14 +118,7 @@ import ZooKeeperTestSupport
 
         // Tab completes a path, fetched live from the server.
         tmux.sendLiteral("ls /zooke")
-        // Completion gives up after a moment when the server is slow to answer (a busy CI
-        // machine); like a person, press Tab again — the lookup has filled the cache by then.
-        var completed = false
-        for _ in 0..<4 where !completed {
-            tmux.send(keys: "Tab")
-            completed = (try? await tmux.waitFor("ls /zookeeper/", timeout: .seconds(5))) != nil
-        }
-        #expect(completed)
+        #expect(await tmux.pressTab(untilScreenShows: "ls /zookeeper/"))
         tmux.send(keys: "Enter")
         _ = try await tmux.waitFor("quota")
 

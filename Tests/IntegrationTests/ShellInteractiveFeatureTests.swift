@@ -24,16 +24,6 @@ import ZooKeeperTestSupport
         return url
     }
 
-    /// Presses Tab until `expected` shows (completion gives up after a moment on a busy
-    /// machine; the lookup fills the cache, so a second Tab is instant), like a person would.
-    func tabUntil(_ tmux: TmuxSession, shows expected: String) async -> Bool {
-        for _ in 0..<4 {
-            tmux.send(keys: "Tab")
-            if (try? await tmux.waitFor(expected, timeout: .seconds(5))) != nil { return true }
-        }
-        return false
-    }
-
     /// Whether the last non-blank line of the screen is the prompt ending in `suffix`.
     static func promptIsLast(_ screen: String, endingIn suffix: String) -> Bool {
         screen.components(separatedBy: "\n").last { !$0.trimmingCharacters(in: .whitespaces).isEmpty }?
@@ -62,13 +52,13 @@ import ZooKeeperTestSupport
 
         // A command name.
         tmux.sendLiteral("getAllChildrenN")
-        #expect(await tabUntil(tmux, shows: "getAllChildrenNumber"))
+        #expect(await tmux.pressTab(untilScreenShows: "getAllChildrenNumber"))
         tmux.sendLine(root)
         _ = try await tmux.waitFor("\n2\n")  // two descendants
 
         // A flag of the current command.
         tmux.sendLiteral("ls --js")
-        #expect(await tabUntil(tmux, shows: "ls --json"))
+        #expect(await tmux.pressTab(untilScreenShows: "ls --json"))
         tmux.sendLine(root)
         _ = try await tmux.waitFor("\"children\":[\"alpha-node\",\"beta-node\"]")
 
@@ -76,21 +66,21 @@ import ZooKeeperTestSupport
         tmux.sendLine("cd \(root)")
         _ = try await tmux.waitFor("(CONNECTED) \(root)]")
         tmux.sendLiteral("get alp")
-        #expect(await tabUntil(tmux, shows: "get alpha-node"))
+        #expect(await tmux.pressTab(untilScreenShows: "get alpha-node"))
         tmux.send(keys: "Enter")
         _ = try await tmux.waitFor("alpha-data")
 
         // Mid-line: the cursor after "bet", text after it.
         tmux.sendLiteral("get bet -s")
         tmux.send(keys: "Left", "Left", "Left")
-        #expect(await tabUntil(tmux, shows: "get beta-node -s"))
+        #expect(await tmux.pressTab(untilScreenShows: "get beta-node -s"))
         tmux.send(keys: "Enter")
         _ = try await tmux.waitFor("beta-data!")
         _ = try await tmux.waitFor("dataLength = 10")
 
         // A local file path for export's FILE (relative to the shell's working directory).
         tmux.sendLiteral("export . dumps-h")
-        #expect(await tabUntil(tmux, shows: "export . dumps-here/"))
+        #expect(await tmux.pressTab(untilScreenShows: "export . dumps-here/"))
         tmux.sendLine("out.json")
         let exported = work.appendingPathComponent("dumps-here/out.json")
         try await eventually("the export is written") {

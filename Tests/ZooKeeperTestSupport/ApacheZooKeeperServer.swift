@@ -63,29 +63,10 @@ public final class ApacheZooKeeperServer: Sendable {
     /// - Throws: ``TestSupportError`` if Java or ZooKeeper is missing, or if the server does not
     ///   serve within `configuration.startupTimeout` (the error includes the end of the log).
     public static func start(_ configuration: ApacheZooKeeperConfiguration = .init()) async throws -> ApacheZooKeeperServer {
-        let installation = try ZooKeeperInstallation.locate()
-        var attempt = 1
-        while true {
-            let directory = try makeTemporaryDirectory(prefix: "zksh-zookeeper")
-            let node = try ZooKeeperServerProcess(
-                name: "ZooKeeper standalone server",
-                directory: directory,
-                clientPort: try freeLoopbackPort(),
-                configuration: configuration,
-                installation: installation)
-            let server = ApacheZooKeeperServer(node: node)
-            try node.writeConfiguration(node.standardConfigurationLines())
-            do {
-                try node.launch()
-                try await node.waitUntilServing(timeout: configuration.startupTimeout)
-                return server
-            } catch {
-                let retry = attempt < 3 && node.logShowsBindFailure
-                node.kill()
-                if !retry { throw error }  // `server` is released here, which removes the directory.
-                attempt += 1
-            }
-        }
+        let node = try await ZooKeeperServerProcess.startStandalone(
+            name: "ZooKeeper standalone server", directoryPrefix: "zksh-zookeeper", configuration: configuration,
+            program: .apacheZooKeeper(try ZooKeeperInstallation.locate()))
+        return ApacheZooKeeperServer(node: node)
     }
 
     /// Whether the JVM is running.

@@ -99,29 +99,10 @@ public final class ZkshServer: TestServer {
     /// - Throws: ``TestSupportError`` if the server does not serve within
     ///   `configuration.startupTimeout` (the error includes the end of its log).
     public static func start(_ configuration: ApacheZooKeeperConfiguration = .init()) async throws -> ZkshServer {
-        let executable = builtProductPath("zksh")
-        var attempt = 1
-        while true {
-            let directory = try makeTemporaryDirectory(prefix: "zksh-serve-test")
-            let node = try ZooKeeperServerProcess(
-                name: "zksh serve",
-                directory: directory,
-                clientPort: try freeLoopbackPort(),
-                configuration: configuration,
-                program: .zksh(executable: executable))
-            let server = ZkshServer(node: node)
-            try node.writeConfiguration(node.standardConfigurationLines())
-            do {
-                try node.launch()
-                try await node.waitUntilServing(timeout: configuration.startupTimeout)
-                return server
-            } catch {
-                let retry = attempt < 3 && node.logShowsBindFailure
-                node.kill()
-                if !retry { throw error }  // `server` is released here, which removes the directory.
-                attempt += 1
-            }
-        }
+        let node = try await ZooKeeperServerProcess.startStandalone(
+            name: "zksh serve", directoryPrefix: "zksh-serve-test", configuration: configuration,
+            program: .zksh(executable: builtProductPath("zksh")))
+        return ZkshServer(node: node)
     }
 
     public var isRunning: Bool { node.isRunning }

@@ -387,6 +387,35 @@ final class ZooKeeperServerProcess: @unchecked Sendable {
         return parseMode(fromSrvr: srvr)
     }
 
+    /// Makes a standalone server in a new temporary directory, launches it and waits until it
+    /// serves. A port taken before the server binds it is retried with a new port (up to three
+    /// attempts); on failure the directory is removed and the error (with the log's end) thrown.
+    static func startStandalone(
+        name: String, directoryPrefix: String, configuration: ApacheZooKeeperConfiguration, program: Program
+    ) async throws -> ZooKeeperServerProcess {
+        var attempt = 1
+        while true {
+            let node = try ZooKeeperServerProcess(
+                name: name,
+                directory: try makeTemporaryDirectory(prefix: directoryPrefix),
+                clientPort: try freeLoopbackPort(),
+                configuration: configuration,
+                program: program)
+            do {
+                try node.writeConfiguration(node.standardConfigurationLines())
+                try node.launch()
+                try await node.waitUntilServing(timeout: configuration.startupTimeout)
+                return node
+            } catch {
+                let retry = attempt < 3 && node.logShowsBindFailure
+                node.kill()
+                if !keepTemporaryDirectories { node.removeDirectory() }
+                if !retry { throw error }
+                attempt += 1
+            }
+        }
+    }
+
     func removeDirectory() {
         try? FileManager.default.removeItem(at: directory)
     }

@@ -17,11 +17,7 @@ struct FindCommand: ShellCommand {
               find /app --regex '^worker-[0-9]+$'
             """)
 
-    @Flag(name: .customShort("i"), help: "Ignore case.")
-    var ignoreCase = false
-
-    @Flag(name: .customLong("regex"), help: "PATTERN is a regular expression.")
-    var regex = false
+    @OptionGroup var matching: PatternOptions
 
     @OptionGroup var output: OutputOptions
 
@@ -32,15 +28,11 @@ struct FindCommand: ShellCommand {
     var pattern: String
 
     func validate() throws {
-        do {
-            _ = try TextPattern(pattern, regex: regex, caseInsensitive: ignoreCase, anchored: true)
-        } catch {
-            throw ValidationError(error.message)
-        }
+        try matching.validate(pattern, anchored: true)
     }
 
     func run(in context: ShellContext) async throws {
-        let matcher = try TextPattern(pattern, regex: regex, caseInsensitive: ignoreCase, anchored: true)
+        let matcher = try matching.matcher(pattern, anchored: true)
         let client = try await context.client()
         let root = context.resolve(self.path)
         let json = output.wantsJSON(context)

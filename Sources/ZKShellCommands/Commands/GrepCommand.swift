@@ -18,11 +18,7 @@ struct GrepCommand: ShellCommand {
               grep / --regex 'host=10\\.0\\.[0-9]+'
             """)
 
-    @Flag(name: .customShort("i"), help: "Ignore case.")
-    var ignoreCase = false
-
-    @Flag(name: .customLong("regex"), help: "PATTERN is a regular expression.")
-    var regex = false
+    @OptionGroup var matching: PatternOptions
 
     @OptionGroup var output: OutputOptions
 
@@ -33,15 +29,11 @@ struct GrepCommand: ShellCommand {
     var pattern: String
 
     func validate() throws {
-        do {
-            _ = try TextPattern(pattern, regex: regex, caseInsensitive: ignoreCase, anchored: false)
-        } catch {
-            throw ValidationError(error.message)
-        }
+        try matching.validate(pattern, anchored: false)
     }
 
     func run(in context: ShellContext) async throws {
-        let matcher = try TextPattern(pattern, regex: regex, caseInsensitive: ignoreCase, anchored: false)
+        let matcher = try matching.matcher(pattern, anchored: false)
         let client = try await context.client()
         let root = context.resolve(self.path)
         let json = output.wantsJSON(context)
