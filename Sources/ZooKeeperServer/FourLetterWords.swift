@@ -31,6 +31,12 @@ struct FourLetterWordContext {
     /// Subtracted from the core's packet counters (`srst`).
     var packetsReceivedBaseline: Int
     var packetsSentBaseline: Int
+    /// `Mode:` of srvr and `zk_server_state` of mntr: standalone, leader, follower, observer, read-only.
+    var mode = "standalone"
+    /// False while an ensemble member elects or syncs: most words answer ``notServing``.
+    var serving = true
+    /// mntr lines only a member has (a leader's learner figures).
+    var quorumFigures: [(String, String)] = []
 }
 
 /// Renders four-letter-word replies in Apache ZooKeeper's formats (standalone mode).
@@ -39,11 +45,22 @@ enum FourLetterWordResponder {
         "\(word.rawValue) is not executed because it is not in the whitelist.\n"
     }
 
+    /// ZooKeeper's answer while the server is not running (an election or a sync).
+    static let notServing = "This ZooKeeper instance is not currently serving requests\n"
+
     static func respond(to word: FourLetterWord, context c: FourLetterWordContext) -> String {
         let s = c.statistics
+        if !c.serving {
+            switch word {
+            case .srvr, .stat, .cons, .mntr, .dump, .wchs, .wchc, .wchp, .crst, .srst, .hash:
+                return notServing
+            case .ruok, .isro, .conf, .envi, .dirs, .gtmk, .stmk:
+                break
+            }
+        }
         switch word {
         case .ruok: return "imok"
-        case .isro: return "rw"
+        case .isro: return c.mode == "read-only" ? "ro" : "rw"
         case .srvr: return "Zookeeper version: \(zookeeperVersionString)\n" + serverSummary(c)
         case .stat:
             var text = "Zookeeper version: \(zookeeperVersionString)\nClients:\n"
@@ -97,7 +114,7 @@ enum FourLetterWordResponder {
             let uptime = (c.now - c.startedAt).nanoseconds / 1_000_000
             let pairs: [(String, String)] = [
                 ("zk_version", zookeeperVersionString),
-                ("zk_server_state", "standalone"),
+                ("zk_server_state", c.mode),
                 ("zk_avg_latency", decimal(s.averageLatency)),
                 ("zk_max_latency", "\(s.maxLatency)"),
                 ("zk_min_latency", "\(s.minLatency)"),
@@ -115,7 +132,7 @@ enum FourLetterWordResponder {
                 ("zk_global_sessions", "\(s.sessions.count)"),
                 ("zk_local_sessions", "0"),
                 ("zk_last_zxid", "0x\(hex(s.lastZxid))"),
-            ]
+            ] + c.quorumFigures
             return pairs.map { "\($0.0)\t\($0.1)\n" }.joined()
         case .wchs:
             return "\(s.watchingConnectionCount) connections watching \(s.watchedPathCount) paths\nTotal watches:\(s.watchCount)\n"
@@ -175,7 +192,7 @@ enum FourLetterWordResponder {
             Connections: \(s.connections.count)
             Outstanding: \(s.outstandingRequests)
             Zxid: 0x\(hex(s.lastZxid))
-            Mode: standalone
+            Mode: \(c.mode)
             Node count: \(s.nodeCount)
 
             """

@@ -4,7 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 
-/// `zksh serve`: a standalone ZooKeeper-compatible server.
+/// `zksh serve`: a ZooKeeper-compatible server, standalone or a member of an ensemble.
 ///
 /// A drop-in for `QuorumPeerMain zoo.cfg` (`zksh serve zoo.cfg` or `--config zoo.cfg`), or quick
 /// use without a file (`zksh serve --port 2181 --data-dir /tmp/zk`). Runs until SIGTERM/SIGINT,
@@ -12,12 +12,15 @@ import NIOPosix
 public struct ServeCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "zksh serve",
-        abstract: "Run a ZooKeeper-compatible server (standalone).",
+        abstract: "Run a ZooKeeper-compatible server, standalone or as an ensemble member.",
         discussion: """
             Reads a zoo.cfg as Apache ZooKeeper does (dataDir, dataLogDir, clientPort, \
             clientPortAddress, tickTime, session timeouts, maxClientCnxns, snapCount, autopurge.*, \
             4lw.commands.whitelist, jute.maxbuffer, superDigest, JAAS users, …), or runs from \
-            --port and --data-dir alone. Replicated mode (several server.N lines) is not supported yet.
+            --port and --data-dir alone. With several server.N lines and a myid file in dataDir, \
+            the server joins that ensemble as ZooKeeper's QuorumPeerMain would (leader election, \
+            Zab replication; initLimit, syncLimit, readonlymode.enabled, observers); members talk \
+            to each other in zksh's own format, so an ensemble is all zksh or all Apache ZooKeeper.
 
             Examples:
               zksh serve conf/zoo.cfg
@@ -54,6 +57,9 @@ public struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error or critical.", valueName: "level"))
     var logLevel: String = "info"
 
+    @Flag(name: .customLong("exit-with-parent"), help: .hidden)
+    var exitWithParent = false
+
     public init() {}
 
     public func validate() throws {
@@ -78,11 +84,13 @@ public struct ServeCommand: ParsableCommand {
             }
             var settings = try file.serverSettings()
             if let port { settings.port = port }
+            settings.exitWithParent = exitWithParent
             return settings
         }
         var settings = ServerSettings(host: host, port: port!, dataDirectory: dataDir!, dataLogDirectory: dataLogDir)
         settings.core.tickTime = tickTime
         settings.fourLetterWords = FourLetterWordWhitelist(fourLetterWords)
+        settings.exitWithParent = exitWithParent
         return settings
     }
 
@@ -139,7 +147,7 @@ public enum ZooKeeperServerMain {
             _ = try? driver.stoppedFuture.wait()
             return 1
         }
-        logger.info("serving on \(address) (standalone), dataDir \(settings.dataDirectory), dataLogDir \(settings.dataLogDirectory)")
+        logger.info("serving on \(address) (\(settings.quorum.map { "member \($0.myid) of an ensemble of \($0.members.count)" } ?? "standalone")), dataDir \(settings.dataDirectory), dataLogDir \(settings.dataLogDirectory)")
 
         var sources: [DispatchSourceSignal] = []
         for signalNumber in [SIGTERM, SIGINT] {
@@ -152,6 +160,22 @@ public enum ZooKeeperServerMain {
             source.resume()
             sources.append(source)
         }
+        var parentWatch: DispatchSourceTimer?
+        if settings.exitWithParent {
+            // Members a shell started must not outlive it.
+            let parent = getppid()
+            let timer = DispatchSource.makeTimerSource(queue: .global())
+            timer.schedule(deadline: .now() + .milliseconds(200), repeating: .milliseconds(200))
+            timer.setEventHandler {
+                if getppid() != parent {
+                    logger.notice("the process that started this server is gone; stopping")
+                    driver.stop(status: 0)
+                }
+            }
+            timer.resume()
+            parentWatch = timer
+        }
+        defer { parentWatch?.cancel() }
         let status = (try? driver.stoppedFuture.wait()) ?? 1
         sources.forEach { $0.cancel() }
         logger.info("stopped")

@@ -19,26 +19,28 @@ import ZooKeeperStorage
 public final class ServerDriver: @unchecked Sendable {
     let settings: ServerSettings
     let loop: EventLoop
-    private let logger: Logger
-    private let storage: Storage
-    private var committer: GroupCommitter!
-    private var core: ServerCore
+    let logger: Logger
+    let storage: Storage
+    var committer: GroupCommitter!
+    var core: ServerCore
+    /// The ensemble side; nil for a standalone server.
+    var replication: Replication?
     private let background = DispatchQueue(label: "zksh.server.background")
 
-    private struct Connection {
+    struct Connection {
         var channel: Channel
         var handler: ServerConnectionHandler
         var establishedAt: Int64
         var remoteAddress: String
     }
-    private var connections: [ConnectionID: Connection] = [:]
-    private var nextConnectionID: UInt64 = 1
+    var connections: [ConnectionID: Connection] = [:]
+    var nextConnectionID: UInt64 = 1
     private var serverChannel: Channel?
     private var tickTask: RepeatedTask?
     private var purgeTask: RepeatedTask?
     private let startedAt = NIODeadline.now()
-    private var snapshotInProgress = false
-    private var stopping = false
+    var snapshotInProgress = false
+    var stopping = false
     private var traceMask: Int64 = 0
     private var packetsReceivedBaseline = 0
     private var packetsSentBaseline = 0
@@ -64,9 +66,17 @@ public final class ServerDriver: @unchecked Sendable {
         for note in recovery.notes { logger.warning("recovery: \(note)") }
         logger.info("recovered \(recovery.snapshot.map { "snapshot 0x\(String($0.zxid, radix: 16))" } ?? "no snapshot") and \(recovery.transactions.count) logged transactions; last zxid 0x\(String(recovery.lastZxid, radix: 16))")
         do {
+            // A member loads only its snapshot: logged transactions may be proposals that were
+            // never committed, and replication delivers the others once a leader confirms them.
             core = try ServerCore(
                 configuration: settings.core, snapshot: recovery.snapshot?.bytes,
-                transactions: recovery.transactions.map { (zxid: $0.zxid, bytes: $0.bytes) }, now: Self.clock())
+                transactions: settings.quorum == nil ? recovery.transactions.map { (zxid: $0.zxid, bytes: $0.bytes) } : [],
+                now: Self.clock())
+            if let quorum = settings.quorum {
+                replication = try Replication(
+                    settings: quorum, tickTime: settings.core.tickTime, dataDirectory: settings.dataDirectory, forceSync: settings.forceSync,
+                    recovery: recovery, snapshots: storage.snapshots, loop: loop, logger: logger)
+            }
         } catch {
             try? storage.close()
             throw error
@@ -77,7 +87,7 @@ public final class ServerDriver: @unchecked Sendable {
             guard let self else { return }
             self.loop.execute { self.commitCompleted(result) }
         }
-        if !recovery.transactions.isEmpty {
+        if !recovery.transactions.isEmpty, replication == nil {
             // As ZooKeeper does after loading: a fresh snapshot, so the replayed log can be purged.
             let snapshot = core.snapshot()
             storage.log.rollSegment()
@@ -110,11 +120,16 @@ public final class ServerDriver: @unchecked Sendable {
                 }
             }
         let channel = try bootstrap.bind(host: settings.host, port: settings.port).wait()
+        if let replication {
+            try replication.listen(driver: self)
+        }
         try loop.submit { [self] in
             serverChannel = channel
+            if replication != nil { startReplication() }
             let interval = max(10, min(100, settings.core.tickTime / 10))
             tickTask = loop.scheduleRepeatedTask(initialDelay: .milliseconds(Int64(interval)), delay: .milliseconds(Int64(interval))) { [self] _ in
                 run(core.tick(now: Self.clock()))
+                if replication != nil { replicationTick() }
             }
             if settings.purgeIntervalHours > 0 {
                 let hours = Int64(settings.purgeIntervalHours)
@@ -157,6 +172,7 @@ public final class ServerDriver: @unchecked Sendable {
         loop.preconditionInEventLoop()
         connections[id] = nil
         run(core.connectionClosed(id, now: Self.clock()))
+        clientConnectionClosed(id)
     }
 
     func fourLetterWord(_ word: FourLetterWord, argument: Int64?) -> String {
@@ -175,23 +191,28 @@ public final class ServerDriver: @unchecked Sendable {
             break
         }
         let clock = Self.clock()
-        let context = FourLetterWordContext(
+        var context = FourLetterWordContext(
             settings: settings, statistics: statistics, now: clock.monotonic, wallClockMilliseconds: clock.wallClockMilliseconds,
             startedAt: startedAt, establishedAt: connections.mapValues(\.establishedAt),
             remoteAddresses: connections.mapValues(\.remoteAddress), traceMask: traceMask,
             packetsReceivedBaseline: packetsReceivedBaseline, packetsSentBaseline: packetsSentBaseline)
+        if let replication { replication.describe(into: &context, core: core) }
         return FourLetterWordResponder.respond(to: word, context: context)
     }
 
     // MARK: - Actions
 
     /// Executes the core's actions in order, flushing each written connection once at the end.
-    private func run(_ actions: [ServerAction]) {
+    func run(_ actions: [ServerAction]) {
         guard !actions.isEmpty else { return }
         var written: Set<ConnectionID> = []
         for action in actions {
             switch action {
             case .append(let zxid, let bytes):
+                if replication != nil {
+                    propose(zxid: zxid, bytes: bytes)
+                    continue
+                }
                 do {
                     try committer.append(zxid: zxid, bytes: bytes)
                 } catch {
@@ -199,11 +220,19 @@ public final class ServerDriver: @unchecked Sendable {
                     return
                 }
             case .send(let id, let frame):
-                guard let connection = connections[id] else { continue }
+                guard let connection = connections[id] else {
+                    forwardedConnectionSend(id, frame)
+                    continue
+                }
                 connection.channel.write(frame, promise: nil)
                 written.insert(id)
+            case .forward(let id, let request):
+                forwardToLeader(id, request)
             case .close(let id):
-                guard let connection = connections.removeValue(forKey: id) else { continue }
+                guard let connection = connections.removeValue(forKey: id) else {
+                    forwardedConnectionClose(id)
+                    continue
+                }
                 written.remove(id)
                 connection.handler.closedByCore()
                 let channel = connection.channel
@@ -220,16 +249,25 @@ public final class ServerDriver: @unchecked Sendable {
     private func commitCompleted(_ result: Result<Int64, StorageError>) {
         switch result {
         case .success(let zxid):
+            if replication != nil {
+                logSynced(through: zxid)
+                return
+            }
             run(core.transactionsDurable(upTo: zxid))
         case .failure(let error):
             fail("the transaction log failed: \(error)")
         }
     }
 
-    /// Writes the core's state as a snapshot off the loop; one at a time.
-    private func takeSnapshot() {
+    /// Writes the core's state as a snapshot off the loop; one at a time. A member writes only
+    /// committed state: a leader with proposals in flight waits until they are committed.
+    func takeSnapshot() {
         guard !snapshotInProgress else {
             logger.warning("a snapshot is still being written; skipping this one")
+            return
+        }
+        if let replication, !replication.canSnapshot(core) {
+            replication.snapshotWanted = true
             return
         }
         snapshotInProgress = true
@@ -241,6 +279,7 @@ public final class ServerDriver: @unchecked Sendable {
             do {
                 try store.write(zxid: snapshot.zxid, bytes: snapshot.bytes)
                 logger.info("snapshot 0x\(String(snapshot.zxid, radix: 16)) written (\(snapshot.bytes.count) bytes, \((NIODeadline.now() - start).nanoseconds / 1_000_000) ms)")
+                loop.execute { self.replication?.snapshotWritten(zxid: snapshot.zxid) }
             } catch {
                 logger.error("could not write snapshot 0x\(String(snapshot.zxid, radix: 16)): \(error)")
             }
@@ -264,7 +303,7 @@ public final class ServerDriver: @unchecked Sendable {
     // MARK: - Stopping
 
     /// A storage failure: ZooKeeper exits, because the durable state is unknown.
-    private func fail(_ message: String) {
+    func fail(_ message: String) {
         logger.critical("\(message); stopping the server")
         stop(status: 1)
     }
@@ -281,7 +320,7 @@ public final class ServerDriver: @unchecked Sendable {
             let server = serverChannel
             let channels = connections.values.map(\.channel)
             connections.removeAll()
-            let closed = (server.map { [$0.close()] } ?? []) + channels.map { $0.close() }
+            let closed = (server.map { [$0.close()] } ?? []) + channels.map { $0.close() } + (replication?.close() ?? [])
             EventLoopFuture.whenAllComplete(closed, on: loop).whenComplete { [self] _ in
                 let committer = self.committer!
                 let storage = self.storage

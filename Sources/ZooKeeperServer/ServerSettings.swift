@@ -21,6 +21,10 @@ public struct ServerSettings: Sendable {
     public var sessionlessConnectionTimeout: Int = 10_000
     /// fdatasync the log (ZooKeeper's `forceSync`); only tests turn it off.
     public var forceSync = true
+    /// The ensemble this server is a member of; nil for a standalone server.
+    public var quorum: QuorumSettings?
+    /// Stop when the process that started this one exits (members started by the shell).
+    public var exitWithParent = false
 
     public init(host: String = "0.0.0.0", port: Int = 2181, dataDirectory: String, dataLogDirectory: String? = nil, core: ServerConfiguration = .init()) {
         self.core = core
@@ -33,6 +37,33 @@ public struct ServerSettings: Sendable {
         self.purgeIntervalHours = 0
         self.listenBacklog = 128
     }
+}
+
+/// What a member of an ensemble needs beyond a standalone server's settings.
+public struct QuorumSettings: Sendable, Hashable {
+    /// One `server.N` line.
+    public struct Member: Sendable, Hashable {
+        public var id: Int64
+        public var host: String
+        public var quorumPort: Int
+        public var electionPort: Int
+        public var observer: Bool
+        public var clientHost: String?
+        public var clientPort: Int?
+    }
+
+    /// This member's id (`myid`).
+    public var myid: Int64
+    public var members: [Member]
+    /// Ticks a learner may take to connect and sync.
+    public var initLimit: Int
+    /// Ticks a learner may be silent.
+    public var syncLimit: Int
+    /// `readonlymode.enabled`: serve reads to read-only clients while cut off from the quorum.
+    public var readOnlyModeEnabled: Bool
+    public var reconfigEnabled: Bool
+
+    public var me: Member { members.first { $0.id == myid }! }
 }
 
 /// The replicated-mode refusal and other reasons a configuration cannot be served.
@@ -51,13 +82,33 @@ extension ZooKeeperConfigurationFile {
         }
         var clientHost = clientPortAddress
         var clientPort = self.clientPort
+        var quorum: QuorumSettings?
         if servers.count > 1 || !standaloneEnabled && !servers.isEmpty {
-            let ids = servers.map { "server.\($0.id)" }.joined(separator: ", ")
-            throw ServerSettingsError(description: "\(path): replicated mode is not supported yet (\(ids) listed); list only this server or none to run standalone")
-        }
-        if let only = servers.first {
+            guard let myid else {
+                throw ServerSettingsError(description: "\(dataDir)/myid is missing: a member of an ensemble needs its id there")
+            }
+            guard let me = servers.first(where: { $0.id == myid }) else {
+                throw ServerSettingsError(description: "\(path): myid is \(myid) but no server.\(myid) line is listed")
+            }
+            if !servers.contains(where: { $0.role == .participant }) {
+                throw ServerSettingsError(description: "\(path): every server is an observer; an ensemble needs voters")
+            }
+            if clientPort == nil { clientPort = me.clientPort }
+            if clientHost == nil { clientHost = me.clientHost }
+            quorum = QuorumSettings(
+                myid: myid,
+                members: servers.map { server in
+                    let address = server.addresses[0]
+                    return QuorumSettings.Member(
+                        id: server.id, host: address.host, quorumPort: address.quorumPort,
+                        electionPort: address.electionPort, observer: server.role == .observer,
+                        clientHost: server.clientHost, clientPort: server.clientPort)
+                },
+                initLimit: initLimit ?? 10, syncLimit: syncLimit ?? 5, readOnlyModeEnabled: readOnlyModeEnabled,
+                reconfigEnabled: reconfigEnabled)
+        } else if let only = servers.first {
             if let myid, myid != only.id {
-                throw ServerSettingsError(description: "\(path): myid is \(myid) but the only server listed is server.\(only.id); replicated mode is not supported yet")
+                throw ServerSettingsError(description: "\(path): myid is \(myid) but the only server listed is server.\(only.id)")
             }
             if clientPort == nil { clientPort = only.clientPort }
             if clientHost == nil { clientHost = only.clientHost }
@@ -66,7 +117,8 @@ extension ZooKeeperConfigurationFile {
             throw ServerSettingsError(description: "\(path): clientPort is not set")
         }
         var core = ServerConfiguration()
-        core.serverId = 1  // A standalone ZooKeeper always uses 1 for session ids.
+        // A standalone ZooKeeper always uses 1 for session ids; a member its myid.
+        core.serverId = quorum?.myid ?? 1
         core.tickTime = tickTime
         core.minSessionTimeout = minSessionTimeout.flatMap { $0 > 0 ? $0 : nil }
         core.maxSessionTimeout = maxSessionTimeout.flatMap { $0 > 0 ? $0 : nil }
@@ -88,6 +140,7 @@ extension ZooKeeperConfigurationFile {
         settings.snapRetainCount = snapRetainCount
         settings.purgeIntervalHours = max(0, purgeInterval)
         if let backlog = clientPortListenBacklog, backlog > 0 { settings.listenBacklog = backlog }
+        settings.quorum = quorum
         return settings
     }
 }

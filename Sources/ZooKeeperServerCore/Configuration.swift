@@ -74,6 +74,34 @@ public enum ServerAction: Sendable {
     case close(ConnectionID)
     /// snapCount transactions since the last snapshot: call `snapshot()` and store it.
     case takeSnapshot
+    /// A follower hands this client request to the leader (see ``ForwardedRequest``); the answer
+    /// comes back through `forwardedReplyReceived`.
+    case forward(ConnectionID, ForwardedRequest)
+}
+
+/// A client request a follower cannot serve itself (it changes state, or orders against all
+/// writes) and hands to the leader, as ZooKeeper's Learner sends REQUEST packets.
+public enum ForwardedRequest: Hashable, Sendable {
+    /// A ConnectRequest for a new session (the leader creates the session through a transaction).
+    case connect(ConnectRequest)
+    /// A request of an established session: the header and the encoded body after it, with the
+    /// identities the client authenticated as on the follower.
+    case request(sessionId: Int64, authIds: [Id], header: RequestHeader, body: [UInt8])
+}
+
+/// What a server in an ensemble is doing for its clients.
+public enum ServerRole: Hashable, Sendable {
+    /// A single server: it logs and applies its own transactions.
+    case standalone
+    /// The established leader: its transactions are proposed to the ensemble and replies wait
+    /// for the commit (``ServerCore/transactionsDurable(upTo:now:)`` reports committed zxids).
+    case leader
+    /// A follower or observer: reads locally, forwards writes, applies committed transactions.
+    case follower
+    /// Cut off from the quorum with `readonlymode.enabled`: serves reads to read-only clients.
+    case readOnly
+    /// Electing or syncing: serves no client.
+    case notServing
 }
 
 /// Errors from `ServerCore.init` when storage cannot be decoded.

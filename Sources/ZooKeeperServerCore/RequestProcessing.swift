@@ -72,6 +72,33 @@ extension ServerCore {
         }
         self.connections[id]?.packetsReceived += 1
         self.totalPacketsReceived += 1
+        if self.role == .follower {
+            if connection.forwardsPending > 0 {
+                // Keep the client's order: wait behind the forwarded request.
+                self.connections[id]?.queued.append((header, body))
+                return []
+            }
+            if Self.forwardedOpCodes.contains(header.type.rawValue) {
+                self.forward(id, sessionId: sessionId, header: header, body: body, now: now, actions: &actions)
+                return actions
+            }
+        }
+        if self.role == .readOnly, Self.forwardedOpCodes.contains(header.type.rawValue), header.type != .sync {
+            self.touch(sessionId, now: now)
+            let context = RequestContext(
+                connection: id, sessionId: sessionId, xid: header.xid, opCode: header.type,
+                receivedAt: now.monotonicMilliseconds, now: now)
+            if header.type == .closeSession {
+                self.readOnlyCloseSession(sessionId)
+                self.reply(context)
+                self.connections[id]?.sessionId = nil
+                self.closeConnection(id, actions: &actions)
+            } else {
+                self.reply(context, err: .notReadOnly)
+            }
+            self.release(into: &actions)
+            return actions
+        }
         self.connections[id]?.lastOperation = header.type.name
         if header.xid > 0 { self.connections[id]?.lastCxid = header.xid }
         self.touch(sessionId, now: now)

@@ -13,6 +13,12 @@ public struct ServerCore: Sendable {
     public internal(set) var watches = WatchManager()
     public internal(set) var lastZxid: Int64 = 0
     public internal(set) var durableZxid: Int64 = 0
+    /// What this server does for clients; see ``ServerRole``. Standalone unless the driver runs
+    /// an ensemble.
+    public internal(set) var role: ServerRole = .standalone
+    /// Sessions a follower saw activity on since the driver last asked (``takeTouchedSessions()``);
+    /// the leader, which owns expiry, is told.
+    var touchedSessions: Set<Int64> = []
 
     struct Session: Sendable {
         var timeout: Int32
@@ -38,6 +44,18 @@ public struct ServerCore: Sendable {
         var latencyMin: Int64 = 0
         var latencyMax: Int64 = 0
         var sasl: SASLDigestServer?
+        /// On a leader: a follower's client connection, whose requests the follower forwards.
+        var forwarded = false
+        /// On a follower: requests handed to the leader and not answered yet. Later requests of
+        /// the connection wait in `queued`, so replies keep the client's order.
+        var forwardsPending = 0
+        var queued: [(header: RequestHeader, body: ByteBuffer)] = []
+        /// On a follower: the ConnectRequest went to the leader.
+        var awaitingConnect = false
+        /// On a follower: the client's closeSession went to the leader.
+        var closeForwarded = false
+        /// A read-only server's local session (never logged).
+        var readOnlySession = false
     }
 
     struct Held: Sendable {
@@ -159,7 +177,7 @@ public struct ServerCore: Sendable {
     public mutating func connectionOpened(_ id: ConnectionID, remoteAddress: String, now: ServerClock) -> [ServerAction] {
         let host = IPAddress.hostPart(of: remoteAddress)
         let limit = self.configuration.maxClientConnectionsPerHost
-        if limit > 0 && self.connections.values.filter({ $0.remoteAddress == host }).count >= limit {
+        if limit > 0 && self.connections.values.filter({ $0.remoteAddress == host && !$0.forwarded }).count >= limit {
             return [.close(id)]
         }
         self.connections[id] = Connection(remoteAddress: host, authIds: [Id(scheme: "ip", id: host)])
@@ -192,11 +210,31 @@ public struct ServerCore: Sendable {
         self.connections[id] = connection
         if request.lastZxidSeen > self.lastZxid {
             self.closeConnection(id, actions: &actions)
+            self.release(into: &actions)
             return actions
         }
         let timeout = Int32(clamping: min(
             max(Int(request.timeOut), self.configuration.effectiveMinSessionTimeout),
             self.configuration.effectiveMaxSessionTimeout))
+        switch self.role {
+        case .standalone, .leader:
+            break
+        case .notServing:
+            self.closeConnection(id, actions: &actions)
+            self.release(into: &actions)
+            return actions
+        case .follower:
+            if request.sessionId == 0 {
+                // The session is created by the leader's transaction; the reply comes back from it.
+                self.connections[id]?.awaitingConnect = true
+                actions.append(.forward(id, .connect(request)))
+                return actions
+            }
+        case .readOnly:
+            self.readOnlyConnect(id, request, timeout: timeout, now: now, actions: &actions)
+            self.release(into: &actions)
+            return actions
+        }
         if request.sessionId == 0 {
             var sessionId = self.nextSessionId
             while self.sessions[sessionId] != nil || sessionId == 0 || sessionId == Int64.min { sessionId &+= 1 }
@@ -229,8 +267,8 @@ public struct ServerCore: Sendable {
         return actions
     }
 
-    private mutating func queueConnectResponse(_ id: ConnectionID, timeout: Int32, sessionId: Int64, valid: Bool, tag: Int64) {
-        let readOnly: Bool? = self.connections[id]?.sentReadOnlyByte == true ? false : nil
+    mutating func queueConnectResponse(_ id: ConnectionID, timeout: Int32, sessionId: Int64, valid: Bool, tag: Int64) {
+        let readOnly: Bool? = self.connections[id]?.sentReadOnlyByte == true ? (self.role == .readOnly) : nil
         let response = ConnectResponse(
             protocolVersion: 0, timeOut: valid ? timeout : 0, sessionId: valid ? sessionId : 0,
             password: valid ? JavaRandom.sessionPassword(sessionId) : [UInt8](repeating: 0, count: 16), readOnly: readOnly)
@@ -245,6 +283,17 @@ public struct ServerCore: Sendable {
     public mutating func tick(now: ServerClock) -> [ServerAction] {
         var actions: [ServerAction] = []
         let nowMillis = now.monotonicMilliseconds
+        switch self.role {
+        case .standalone, .leader:
+            break
+        case .follower, .notServing:
+            // The leader owns expiry and containers; its closeSession transactions reach us.
+            return []
+        case .readOnly:
+            self.expireReadOnlySessions(now: now, actions: &actions)
+            self.release(into: &actions)
+            return actions
+        }
         let due = self.expiryBuckets.keys.filter { $0 <= nowMillis }.sorted()
         for bucket in due {
             for sessionId in (self.expiryBuckets.removeValue(forKey: bucket) ?? []).sorted() {
@@ -320,6 +369,7 @@ public struct ServerCore: Sendable {
 
     mutating func touch(_ sessionId: Int64, timeout: Int32? = nil, now: ServerClock) {
         guard var session = self.sessions[sessionId] else { return }
+        if self.role == .follower { self.touchedSessions.insert(sessionId) }
         let tick = Int64(max(self.configuration.tickTime, 1))
         let expires = ((now.monotonicMilliseconds + Int64(timeout ?? session.timeout)) / tick + 1) * tick
         guard expires != session.expiresAt else { return }
@@ -410,6 +460,12 @@ public struct ServerCore: Sendable {
         let header = TxnHeader(clientId: sessionId, cxid: cxid, zxid: self.lastZxid, time: now.wallClockMilliseconds, type: type)
         let transaction = Transaction(header: header, body: body)
         actions.append(.append(zxid: header.zxid, bytes: transaction.encoded()))
+        return (header.zxid, self.applyTransaction(header, body, now: now, actions: &actions))
+    }
+
+    /// Applies a transaction to the tree and the sessions and queues its watch events.
+    mutating func applyTransaction(_ header: TxnHeader, _ body: TxnBody, now: ServerClock, actions: inout [ServerAction]) -> TxnResult {
+        let sessionId = header.clientId
         var events: [TreeEvent] = []
         let result = self.tree.apply(header, body, events: &events)
         switch body {
@@ -429,7 +485,7 @@ public struct ServerCore: Sendable {
             self.transactionsSinceSnapshot = 0
             actions.append(.takeSnapshot)
         }
-        return (header.zxid, result)
+        return result
     }
 
     mutating func closeSessionTransaction(_ sessionId: Int64, cxid: Int32, now: ServerClock, actions: inout [ServerAction]) {

@@ -80,8 +80,8 @@ import ZooKeeperTestSupport
         server.stop()
     }
 
-    @Test func clientFailsOverWhenItsEnsembleMemberDies() async throws {
-        let ensemble = try await ApacheZooKeeperEnsemble.start(size: 3)
+    @Test(arguments: TestServerKind.allCases) func clientFailsOverWhenItsEnsembleMemberDies(kind: TestServerKind) async throws {
+        let ensemble = try await kind.startEnsemble(size: 3)
         defer { ensemble.stop() }
         let client = try await connectedClient(ensemble.connectString, sessionTimeout: .seconds(20))
         let root = uniquePath()
@@ -141,12 +141,17 @@ import ZooKeeperTestSupport
 
 /// Read-only mode: a member cut off from its quorum keeps serving reads to clients that allow it.
 @Suite(.serialized, .timeLimit(.minutes(3))) struct ClientReadOnlyTests {
-    @Test func readOnlyMemberServesReadsAndTheClientMovesBackToReadWrite() async throws {
+    @Test(arguments: TestServerKind.allCases) func readOnlyMemberServesReadsAndTheClientMovesBackToReadWrite(kind: TestServerKind) async throws {
         var configuration = ApacheZooKeeperConfiguration()
-        configuration.extraJVMOptions = ["-Dreadonlymode.enabled=true"]
-        // A read-only server gives new clients local sessions; without them it refuses them.
-        configuration.extraConfiguration = ["localSessionsEnabled": "true"]
-        let ensemble = try await ApacheZooKeeperEnsemble.start(size: 3, configuration: configuration)
+        switch kind {
+        case .apache:
+            configuration.extraJVMOptions = ["-Dreadonlymode.enabled=true"]
+            // A read-only server gives new clients local sessions; without them it refuses them.
+            configuration.extraConfiguration = ["localSessionsEnabled": "true"]
+        case .zksh:
+            configuration.extraConfiguration = ["readonlymode.enabled": "true"]
+        }
+        let ensemble = try await kind.startEnsemble(size: 3, configuration: configuration)
         defer { ensemble.stop() }
         let path = uniquePath()
         let writer = try await connectedClient(ensemble.connectString)

@@ -132,12 +132,23 @@ import ZooKeeperServer
         #expect(file.servers[5].clientHost == "::1")
         #expect(file.servers[6].addresses.count == 2)
         #expect(file.servers[6].line == 8)
-        #expect(throws: ServerSettingsError.self) { try file.serverSettings() }
+        // Several servers make an ensemble: its member needs a myid, and one listed.
         do {
             _ = try file.serverSettings()
+            Issue.record("an ensemble member without myid was accepted")
         } catch {
-            #expect("\(error)".contains("replicated mode is not supported yet"))
+            #expect("\(error)".contains("myid is missing"), "\(error)")
         }
+        var member = file
+        member.myid = 4
+        let settings = try member.serverSettings()
+        #expect(settings.quorum?.myid == 4)
+        #expect(settings.quorum?.members.count == 7)
+        #expect(settings.quorum?.members.first { $0.id == 3 }?.observer == true)
+        #expect(settings.port == 2181)
+        #expect(settings.core.serverId == 4)
+        member.myid = 9
+        #expect(throws: ServerSettingsError.self) { try member.serverSettings() }
         #expect(throws: ConfigurationFileError.self) {
             try ZooKeeperConfigurationFile.parse("server.x=a:1:2")
         }

@@ -179,7 +179,7 @@ import Darwin
         try await again.close()
     }
 
-    @Test func replicatedConfigurationIsRefused() async throws {
+    @Test func memberWithoutMyidIsRefused() async throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let cfg = directory + "/zoo.cfg"
@@ -193,7 +193,7 @@ import Darwin
             try runProcess(builtProductPath("zksh"), ["serve", cfg], timeout: .seconds(20))
         }
         #expect(result.status != 0)
-        #expect(result.stderr.contains("replicated mode is not supported yet"), "\(result.stderr)")
+        #expect(result.stderr.contains("myid is missing"), "\(result.stderr)")
     }
 }
 

@@ -383,6 +383,8 @@ struct CoreFuzzer {
                 }
             case .takeSnapshot:
                 break
+            case .forward:
+                Issue.record("a standalone core forwarded a request")
             }
         }
     }

@@ -35,6 +35,7 @@ struct Harness {
             case .append(let zxid, let bytes): self.appended.append((zxid, bytes))
             case .takeSnapshot: self.snapshots += 1
             case .send, .close: break
+            case .forward: Issue.record("a standalone core forwarded a request")
             }
         }
         guard self.autoDurable else { return actions }

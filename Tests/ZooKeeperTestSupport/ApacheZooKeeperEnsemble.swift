@@ -25,6 +25,9 @@ import Darwin
 /// other settings are those of ``ApacheZooKeeperConfiguration`` (short ticks, TTL nodes, every
 /// four-letter word allowed, digest superuser `super:admin`).
 ///
+/// ``startZksh(size:configuration:)`` starts the same layout with `zksh serve zoo.cfg` as every
+/// member instead of a JVM: the same zoo.cfg files, so a test can run against either.
+///
 /// Members are numbered from 1, as ZooKeeper server ids. All methods are thread-safe; `stop`
 /// and `kill` block until the JVMs are gone. The temporary directory is removed when the object
 /// is released, unless `ZKSH_KEEP_ZOOKEEPER_DIRS=1`.
@@ -86,10 +89,25 @@ public final class ApacheZooKeeperEnsemble: Sendable {
         configuration: ApacheZooKeeperConfiguration = .init()
     ) async throws -> ApacheZooKeeperEnsemble {
         precondition(size >= 1, "an ensemble needs at least one member")
-        let installation = try ZooKeeperInstallation.locate()
+        return try await start(size: size, configuration: configuration, program: .apacheZooKeeper(try ZooKeeperInstallation.locate()))
+    }
+
+    /// Starts `size` `zksh serve` members from zoo.cfg files like a JVM ensemble's, and waits
+    /// until every one serves and exactly one is the leader.
+    public static func startZksh(
+        size: Int = 3,
+        configuration: ApacheZooKeeperConfiguration = .init()
+    ) async throws -> ApacheZooKeeperEnsemble {
+        try await start(size: size, configuration: configuration, program: .zksh(executable: builtProductPath("zksh")))
+    }
+
+    static func start(
+        size: Int, configuration: ApacheZooKeeperConfiguration, program: ZooKeeperServerProcess.Program
+    ) async throws -> ApacheZooKeeperEnsemble {
+        precondition(size >= 1, "an ensemble needs at least one member")
         var attempt = 1
         while true {
-            let ensemble = try create(size: size, configuration: configuration, installation: installation)
+            let ensemble = try create(size: size, configuration: configuration, program: program)
             do {
                 for node in ensemble.nodes { try node.launch() }
                 _ = try await ensemble.waitForQuorum(timeout: configuration.startupTimeout, failIfAnyExits: true)
@@ -106,7 +124,7 @@ public final class ApacheZooKeeperEnsemble: Sendable {
     private static func create(
         size: Int,
         configuration: ApacheZooKeeperConfiguration,
-        installation: ZooKeeperInstallation
+        program: ZooKeeperServerProcess.Program
     ) throws -> ApacheZooKeeperEnsemble {
         let root = try makeTemporaryDirectory(prefix: "zksh-zookeeper-ensemble")
         var nodes: [ZooKeeperServerProcess] = []
@@ -118,7 +136,7 @@ public final class ApacheZooKeeperEnsemble: Sendable {
                     directory: root.appendingPathComponent("member-\(id)", isDirectory: true),
                     clientPort: try freeLoopbackPort(),
                     configuration: configuration,
-                    installation: installation)
+                    program: program)
                 nodes.append(node)
                 members.append(Member(
                     id: id, clientPort: node.clientPort,
@@ -223,6 +241,24 @@ public final class ApacheZooKeeperEnsemble: Sendable {
                     details: logTails())
             }
             try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    /// zksh members only: cuts the members in `group` off from all others (quorum and election
+    /// traffic both ways), through each member's `zksh-partition` file.
+    public func partition(_ group: Set<Int>) throws {
+        let others = Set(members.map(\.id)).subtracting(group)
+        for member in members {
+            let blocked = group.contains(member.id) ? others : group
+            try blocked.sorted().map(String.init).joined(separator: " ")
+                .write(to: member.dataDirectory.appendingPathComponent("zksh-partition"), atomically: true, encoding: .utf8)
+        }
+    }
+
+    /// zksh members only: undoes ``partition(_:)``.
+    public func heal() {
+        for member in members {
+            try? FileManager.default.removeItem(at: member.dataDirectory.appendingPathComponent("zksh-partition"))
         }
     }
 

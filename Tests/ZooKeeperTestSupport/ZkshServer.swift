@@ -44,6 +44,14 @@ public enum TestServerKind: String, CaseIterable, Sendable, CustomStringConverti
         case .zksh: return try await ZkshServer.start(configuration)
         }
     }
+
+    /// Starts an ensemble of `size` members of this kind from the same kind of zoo.cfg files.
+    public func startEnsemble(size: Int, configuration: ApacheZooKeeperConfiguration = .init()) async throws -> ApacheZooKeeperEnsemble {
+        switch self {
+        case .apache: return try await ApacheZooKeeperEnsemble.start(size: size, configuration: configuration)
+        case .zksh: return try await ApacheZooKeeperEnsemble.startZksh(size: size, configuration: configuration)
+        }
+    }
 }
 
 /// `zksh serve` as a child process, configured like ``ApacheZooKeeperServer``.

@@ -23,6 +23,8 @@ extension ZabPeer {
         var phase: Phase = .connecting
         var epoch: Int64 = -1
         var lastHeard: Int64
+        /// When LEARNERINFO last went out (it is sent again each tick until LEADERINFO comes).
+        var lastAttempt: Int64
         /// NEWLEADER's zxid until its ACK is sent.
         var pendingNewLeader: Int64?
         var newLeaderAcked = false
@@ -32,7 +34,7 @@ extension ZabPeer {
 
     mutating func startLearning(leader id: PeerID, observer: Bool, now: Int64, actions: inout [ZabAction]) {
         leader = nil
-        follower = Follower(leader: id, observer: observer, session: random.next(), lastHeard: now)
+        follower = Follower(leader: id, observer: observer, session: random.next(), lastHeard: now, lastAttempt: now)
         election.setState(observer ? .observing : .following)
         actions.append(.roleChanged(role))
         sendToLeader(.learnerInfo(acceptedEpoch: acceptedEpoch, observer: observer), actions: &actions)
@@ -161,6 +163,16 @@ extension ZabPeer {
         let limit = (f.phase == .broadcast ? configuration.syncLimit : configuration.initLimit) * configuration.tickTime
         if now - f.lastHeard > limit {
             becomeLooking(now: now, actions: &actions)
+            return
+        }
+        if f.phase == .connecting, now - f.lastAttempt >= configuration.tickTime {
+            // The leader may not have been leading yet (it drops Zab traffic while it looks), or
+            // the message was lost: try again on a new link, as ZooKeeper's learner reconnects.
+            follower!.session = random.next()
+            follower!.nextOut = 0
+            follower!.nextIn = 0
+            follower!.lastAttempt = now
+            sendToLeader(.learnerInfo(acceptedEpoch: acceptedEpoch, observer: f.observer), actions: &actions)
         }
     }
 }

@@ -134,7 +134,9 @@ extension ZabPeer {
         case .trunc(let zxid): from = zxid
         case .snap:
             let snapshot = snapshots.currentSnapshot()
-            precondition(snapshot.zxid == deliveredZxid, "the snapshot must hold exactly the delivered transactions")
+            precondition(
+                snapshot.zxid >= logBase && snapshot.zxid <= deliveredZxid,
+                "the snapshot must hold delivered transactions only, and the log everything after it")
             mode = .snap(snapshot)
             from = snapshot.zxid
         }

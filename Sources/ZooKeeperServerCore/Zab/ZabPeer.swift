@@ -43,6 +43,14 @@ public struct ZabPeer: Sendable {
 
     public var lastLoggedZxid: Int64 { log.last?.zxid ?? logBase }
 
+    /// On a leader: connected learners, and the followers and observers among them that are in
+    /// broadcast (mntr's zk_learners, zk_synced_followers, zk_synced_observers).
+    public var learnerSummary: (learners: Int, syncedFollowers: Int, syncedObservers: Int)? {
+        guard let leader else { return nil }
+        let synced = leader.learners.values.filter { $0.phase >= .newLeaderAcked }
+        return (leader.learners.count, synced.filter { !$0.observer }.count, synced.filter(\.observer).count)
+    }
+
     public var role: ZabRole {
         if let f = follower {
             return f.observer
@@ -107,6 +115,20 @@ public struct ZabPeer: Sendable {
             leaderTick(now: now, actions: &actions)
         } else {
             handleElection(election.tick(now: now), now: now, actions: &actions)
+        }
+        return actions
+    }
+
+    /// The connection to `peer` broke (its process died, or the network cut it): a learner whose
+    /// leader it was looks for a new one at once, a leader forgets that learner (it reconnects
+    /// with a new link). Without this event both notice only after syncLimit ticks of silence.
+    public mutating func linkLost(_ peer: PeerID, now: Int64) -> [ZabAction] {
+        guard started else { return [] }
+        var actions: [ZabAction] = []
+        if let f = follower, f.leader == peer {
+            becomeLooking(now: now, actions: &actions)
+        } else if leader != nil {
+            leader!.learners[peer] = nil
         }
         return actions
     }

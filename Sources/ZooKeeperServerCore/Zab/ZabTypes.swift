@@ -32,9 +32,10 @@ public struct ZabSnapshot: Hashable, Sendable {
 }
 
 /// Produces a snapshot of the caller's applied state. The core asks only when it is leading and
-/// must send SNAP; the snapshot must include exactly the transactions delivered so far
-/// (its zxid equals ``ZabPeer/deliveredZxid``): the driver applies every `.deliver` before it
-/// passes the core the next event.
+/// must send SNAP. The snapshot holds delivered transactions only (its zxid is at most
+/// ``ZabPeer/deliveredZxid``) and no older than the log (its zxid is at least ``ZabPeer/logBase``):
+/// the entries after it follow from the log. An in-memory driver returns exactly the delivered
+/// state; a disk-backed one may return its newest snapshot file.
 public protocol ZabSnapshotSource: Sendable {
     func currentSnapshot() -> ZabSnapshot
 }

@@ -72,6 +72,17 @@ public final class GroupCommitter: @unchecked Sendable {
         if queueFlush { queue.async { self.flush() } }
     }
 
+    /// Drops every entry after `zxid` (a Zab TRUNC, or the divergent tail below an installed
+    /// snapshot), first making the entries before it durable. Runs on the committer's queue and
+    /// waits for it, so no flush races the cut; progress reports restart from the cut.
+    /// - Throws: what `TransactionLog.truncate(after:)` throws.
+    public func truncate(after zxid: Int64) throws {
+        try queue.sync {
+            try log.truncate(after: zxid)
+            reportedZxid = log.durableZxid
+        }
+    }
+
     /// Stops accepting appends, makes everything appended so far durable (its completion fires
     /// before this returns) and waits for the queue to go idle. Does not close the log.
     public func close() {
