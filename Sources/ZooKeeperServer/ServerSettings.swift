@@ -42,19 +42,21 @@ public struct ServerSettings: Sendable {
 /// What a member of an ensemble needs beyond a standalone server's settings.
 public struct QuorumSettings: Sendable, Hashable {
     /// One `server.N` line.
-    public struct Member: Sendable, Hashable {
-        public var id: Int64
-        public var host: String
-        public var quorumPort: Int
-        public var electionPort: Int
-        public var observer: Bool
-        public var clientHost: String?
-        public var clientPort: Int?
-    }
+    public typealias Member = DynamicConfiguration.Server
 
     /// This member's id (`myid`).
     public var myid: Int64
     public var members: [Member]
+    /// The membership's version (0 until a reconfig changes it).
+    public var configurationVersion: Int64 = 0
+    /// The zoo.cfg this member was started from; a reconfig rewrites it to point at the new
+    /// dynamic configuration file, as ZooKeeper does.
+    public var configurationFile: String?
+
+    /// The membership as `/zookeeper/config` shows it.
+    public var dynamicConfiguration: DynamicConfiguration {
+        DynamicConfiguration(servers: members, version: configurationVersion)
+    }
     /// Ticks a learner may take to connect and sync.
     public var initLimit: Int
     /// Ticks a learner may be silent.
@@ -106,6 +108,8 @@ extension ZooKeeperConfigurationFile {
                 },
                 initLimit: initLimit ?? 10, syncLimit: syncLimit ?? 5, readOnlyModeEnabled: readOnlyModeEnabled,
                 reconfigEnabled: reconfigEnabled)
+            quorum?.configurationVersion = configurationVersion
+            quorum?.configurationFile = path
         } else if let only = servers.first {
             if let myid, myid != only.id {
                 throw ServerSettingsError(description: "\(path): myid is \(myid) but the only server listed is server.\(only.id)")
@@ -134,6 +138,7 @@ extension ZooKeeperConfigurationFile {
         core.skipACL = skipACL
         core.saslDigestUsers = saslDigestUsers
         core.snapCount = snapCount
+        core.reconfigEnabled = reconfigEnabled
         var settings = ServerSettings(
             host: clientHost ?? "0.0.0.0", port: clientPort, dataDirectory: dataDir, dataLogDirectory: dataLogDir, core: core)
         settings.fourLetterWords = FourLetterWordWhitelist(fourLetterWordWhitelist, readOnlyModeEnabled: readOnlyModeEnabled)

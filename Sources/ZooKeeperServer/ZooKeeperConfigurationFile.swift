@@ -79,6 +79,11 @@ public struct ZooKeeperConfigurationFile: Sendable {
     public var readOnlyModeEnabled = false
     public var standaloneEnabled = true
     public var servers: [QuorumServer] = []
+    /// `dynamicConfigFile`: where the membership lives once reconfiguration is in use (ZooKeeper
+    /// 3.5+); its server lines replace any in this file.
+    public var dynamicConfigFile: String?
+    /// The membership's version (`version=` in the dynamic file); 0 for a static one.
+    public var configurationVersion: Int64 = 0
     /// The contents of `dataDir/myid`, when the file exists.
     public var myid: Int64?
     /// Keys this server does not use, with their line numbers, in file order.
@@ -122,6 +127,29 @@ public struct ZooKeeperConfigurationFile: Sendable {
                 }
                 myid = id
             }
+        }
+        if let dynamic = dynamicConfigFile {
+            let resolved = dynamic.hasPrefix("/") ? dynamic : ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(dynamic)
+            let text: String
+            do {
+                text = try String(contentsOfFile: resolved, encoding: .utf8)
+            } catch {
+                throw ConfigurationFileError(path: path, line: nil, key: "dynamicConfigFile", message: "cannot read \(resolved): \(error.localizedDescription)")
+            }
+            var dynamicServers: [QuorumServer] = []
+            for property in try JavaProperties.parse(text, path: resolved) {
+                if property.key == "version" {
+                    guard let version = Int64(property.value, radix: 16) else {
+                        throw ConfigurationFileError(path: resolved, line: property.line, key: "version", message: "\(property.value) is not a hexadecimal zxid")
+                    }
+                    configurationVersion = version
+                } else if property.key.hasPrefix("server.") {
+                    dynamicServers.append(try Self.parseServer(
+                        key: property.key, id: String(property.key.dropFirst("server.".count)), value: property.value,
+                        line: property.line, path: resolved))
+                }
+            }
+            servers = dynamicServers
         }
         if let jaas = jaasConfigurationFile {
             let text: String
@@ -202,6 +230,7 @@ public struct ZooKeeperConfigurationFile: Sendable {
         case "reconfigEnabled": reconfigEnabled = try boolean()
         case "readonlymode.enabled": readOnlyModeEnabled = try boolean()
         case "standaloneEnabled": standaloneEnabled = try boolean()
+        case "dynamicConfigFile": dynamicConfigFile = value
         case _ where key.hasPrefix("server."):
             servers.append(try Self.parseServer(key: rawKey, id: String(key.dropFirst("server.".count)), value: value, line: line, path: path))
         case _ where key.hasPrefix("admin."):

@@ -40,6 +40,8 @@ public struct ServerConfiguration: Sendable {
     /// zookeeper.enforceQuota: refuse creates and setData beyond a hard quota (QUOTAEXCEEDED).
     public var enforceQuota: Bool = false
     public var snapCount: Int = 100_000
+    /// `reconfigEnabled`: clients (with WRITE on /zookeeper/config) may change the membership.
+    public var reconfigEnabled = false
 
     public init() {}
 

@@ -99,6 +99,8 @@ public struct DataTree: Sendable {
     public private(set) var quotaPaths: Set<String> = []
     public var extendedTypesEnabled: Bool
 
+    /// Where the ensemble's membership is kept.
+    public static let configPath = "/zookeeper/config"
     public static let specialPaths: Set<String> = ["/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config"]
 
     public init(extendedTypesEnabled: Bool = false) {

@@ -251,3 +251,71 @@ extension ServerCore {
         }
     }
 }
+
+// MARK: - Dynamic reconfiguration
+
+extension ServerCore {
+    /// The membership `/zookeeper/config` holds (empty for a standalone server).
+    public var currentConfiguration: DynamicConfiguration? {
+        guard let data = self.tree.node(at: DataTree.configPath)?.data, !data.isEmpty else { return nil }
+        return try? DynamicConfiguration(text: String(decoding: data, as: UTF8.self))
+    }
+
+    /// Puts the membership a member starts with into `/zookeeper/config` (as ZooKeeper does when
+    /// it loads its database), unless the tree already holds that version or a newer one.
+    public mutating func installConfiguration(_ configuration: DynamicConfiguration, now: ServerClock) {
+        if let current = self.currentConfiguration, current == configuration || current.version > configuration.version {
+            return
+        }
+        var events: [TreeEvent] = []
+        let header = TxnHeader(clientId: 0, cxid: 0, zxid: configuration.version, time: now.wallClockMilliseconds, type: .reconfig)
+        _ = self.tree.apply(header, .setData(path: DataTree.configPath, data: Array(configuration.text.utf8), version: -1), events: &events)
+    }
+
+    /// The reconfig the leader proposed last is committed: the next one may come.
+    public mutating func reconfigCommitted() {
+        self.reconfigInFlight = false
+    }
+
+    /// ZooKeeper's PrepRequestProcessor for reconfig: enabled, WRITE on /zookeeper/config (only
+    /// the superuser by default), one at a time, the expected version, then incremental
+    /// (joining/leaving) or whole (newMembers) change; the new voters must include a quorum of
+    /// members that are up and synced. The transaction sets /zookeeper/config to the new
+    /// membership, whose version is the transaction's zxid.
+    func validateReconfig(_ request: ReconfigRequest, context: RequestContext) throws(Reject) -> TxnBody {
+        guard self.configuration.reconfigEnabled, self.role == .leader || self.role == .standalone else {
+            throw Reject(.reconfigDisabled)
+        }
+        guard let node = self.tree.node(at: DataTree.configPath) else { throw Reject(.noNode) }
+        guard self.checkACL(node.acl, .write, context) else { throw Reject(.noAuth) }
+        guard !self.reconfigInFlight else { throw Reject(.reconfigInProgress) }
+        guard self.role == .leader, let current = self.currentConfiguration else {
+            // A standalone server has no membership to change.
+            throw Reject(.reconfigDisabled)
+        }
+        if request.curConfigId != -1 && request.curConfigId != current.version { throw Reject(.badVersion) }
+        var servers: [DynamicConfiguration.Server]
+        do {
+            if let newMembers = request.newMembers, !newMembers.isEmpty {
+                servers = try DynamicConfiguration.parseServerList(newMembers)
+            } else {
+                servers = current.servers
+                for id in (request.leavingServers ?? "").split(separator: ",") {
+                    guard let id = Int64(id.trimmingSpaces) else { throw Reject(.badArguments) }
+                    servers.removeAll { $0.id == id }
+                }
+                for joining in try DynamicConfiguration.parseServerList(request.joiningServers ?? "") {
+                    servers.removeAll { $0.id == joining.id }
+                    servers.append(joining)
+                }
+            }
+        } catch {
+            throw Reject(.badArguments)
+        }
+        let next = DynamicConfiguration(servers: servers, version: self.lastZxid + 1)
+        guard !next.voters.isEmpty, Set(next.servers.map(\.id)).count == next.servers.count else { throw Reject(.badArguments) }
+        let up = self.syncedMembers.union([self.configuration.serverId])
+        guard next.voters.intersection(up).count * 2 > next.voters.count else { throw Reject(.newConfigNoQuorum) }
+        return .setData(path: DataTree.configPath, data: Array(next.text.utf8), version: -1)
+    }
+}

@@ -194,8 +194,11 @@ extension ServerCore {
             self.singleWrite(context, actions: &actions) { (pending: inout PendingChanges, core: ServerCore) throws(Reject) -> TxnBody in
                 try core.validateSetACL(path: r.path, acl: r.acl, version: r.version, context: context, pending: &pending)
             }
-        case .reconfig:
-            self.singleWrite(context, actions: &actions) { (_: inout PendingChanges, _: ServerCore) throws(Reject) -> TxnBody in throw Reject(.reconfigDisabled) }
+        case .reconfig(let r):
+            let result = self.singleWrite(context, actions: &actions) { (_: inout PendingChanges, core: ServerCore) throws(Reject) -> TxnBody in
+                try core.validateReconfig(r, context: context)
+            }
+            if case .setData = result { self.reconfigInFlight = true }
         case .check, .deleteContainer:
             // Not reachable: filtered by `clientOpCodes`.
             self.reply(context, err: .unimplemented)
@@ -330,10 +333,11 @@ extension ServerCore {
 
     // MARK: Writes
 
+    @discardableResult
     mutating func singleWrite(
         _ context: RequestContext, actions: inout [ServerAction],
         _ validate: (inout PendingChanges, ServerCore) throws(Reject) -> TxnBody
-    ) {
+    ) -> TxnResult {
         let body: TxnBody
         let type: OpCode
         do {
@@ -361,9 +365,13 @@ extension ServerCore {
             }
         case .delete, .check, .createSession, .closeSession, .multi:
             self.reply(context, zxid: zxid)
+        case .setData(let stat) where context.opCode == .reconfig:
+            let data = self.tree.node(at: DataTree.configPath)?.data ?? []
+            self.reply(context, zxid: zxid, .getData(GetDataResponse(data: data, stat: stat)))
         case .setData(let stat), .setACL(let stat):
             self.reply(context, zxid: zxid, .stat(stat))
         }
+        return result
     }
 
     mutating func processMulti(_ multi: MultiRequest, _ context: RequestContext, actions: inout [ServerAction]) {

@@ -19,6 +19,10 @@ public struct ServerCore: Sendable {
     /// Sessions a follower saw activity on since the driver last asked (``takeTouchedSessions()``);
     /// the leader, which owns expiry, is told.
     var touchedSessions: Set<Int64> = []
+    /// A reconfig was proposed and is not committed yet (one at a time, as in ZooKeeper).
+    var reconfigInFlight = false
+    /// On a leader: members whose learners are synced (for reconfig's quorum check).
+    public var syncedMembers: Set<Int64> = []
 
     struct Session: Sendable {
         var timeout: Int32

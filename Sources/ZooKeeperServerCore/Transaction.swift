@@ -131,7 +131,7 @@ public struct Transaction: Hashable, Sendable {
                 parentCVersion: try buffer.txnInt("parentCVersion"))
         case .delete: return .delete(path: try buffer.decodeJuteStringNonNull("path"))
         case .deleteContainer: return .deleteContainer(path: try buffer.decodeJuteStringNonNull("path"))
-        case .setData:
+        case .setData, .reconfig:
             return .setData(
                 path: try buffer.decodeJuteStringNonNull("path"), data: try buffer.decodeJuteBuffer("data"),
                 version: try buffer.txnInt("version"))

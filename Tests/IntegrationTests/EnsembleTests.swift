@@ -168,6 +168,118 @@ import ZooKeeperTestSupport
     }
 }
 
+/// Dynamic reconfiguration (ZooKeeper 3.5+), the same steps against both kinds of ensemble.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct EnsembleReconfigTests {
+    @Test(arguments: TestServerKind.allCases) func addAndRemoveMembers(kind: TestServerKind) async throws {
+        var configuration = ApacheZooKeeperConfiguration()
+        configuration.extraConfiguration = ["reconfigEnabled": "true"]
+        let ensemble = try await ApacheZooKeeperEnsemble.start(kind: kind, size: 3, spares: 1, configuration: configuration)
+        defer { ensemble.stop() }
+        let root = uniquePath("reconfig")
+        let plain = try await connectedClient(ensemble.connectString)
+        try await plain.create(root, data: bytes("before"))
+        // Only the superuser may change the membership by default.
+        await #expect(throws: ZooKeeperError.self) {
+            _ = try await plain.reconfig(joining: nil, leaving: "1", newMembers: nil)
+        }
+        // Not through member 1, which leaves below (its clients lose their connection then).
+        let survivors = ensemble.members[1...2].map(\.connectString).joined(separator: ",")
+        let admin = try await connectedClient(survivors) {
+            $0.credentials = [("digest", bytes("super:admin"))]
+        }
+        let initial = try await admin.getConfig()
+        #expect(initial.data.text.contains("server.3="), "\(initial.data.text)")
+
+        let joiner = ensemble.members[3]
+        try ensemble.launch(member: joiner.id)
+        let spec = "server.4=127.0.0.1:\(joiner.quorumPort):\(joiner.electionPort):participant;127.0.0.1:\(joiner.clientPort)"
+        let added = try await retryingConnectionLoss { try await admin.reconfig(joining: spec, leaving: nil, newMembers: nil) }
+        let addedText = added.data.text
+        #expect(addedText.contains("server.4=127.0.0.1:\(joiner.quorumPort):\(joiner.electionPort)"), "\(addedText)")
+        #expect(addedText.contains("version=\(String(added.stat.mzxid, radix: 16))"), "\(addedText)")
+        try await eventually("the new member serves", within: .seconds(60)) {
+            let mode = ensemble.mode(of: joiner.id)
+            return mode == "follower" || mode == "leader"
+        }
+        let onJoiner = try await connectedClient(joiner.connectString)
+        _ = try await onJoiner.sync(root)
+        #expect(try await onJoiner.getData(root).data.text == "before")
+        try await onJoiner.setData(root, data: bytes("written on the new member"))
+
+        // A stale version is refused; then member 1 leaves (whichever role it has).
+        await #expect(throws: ZooKeeperError.self) {
+            _ = try await admin.reconfig(joining: nil, leaving: "1", newMembers: nil, fromConfig: initial.stat.mzxid)
+        }
+        let removed = try await retryingConnectionLoss {
+            try await admin.reconfig(joining: nil, leaving: "1", newMembers: nil, fromConfig: added.stat.mzxid)
+        }
+        #expect(!removed.data.text.contains("server.1="), "\(removed.data.text)")
+        try await eventually("the remaining members agree on the membership", within: .seconds(60)) {
+            let config = try? await onJoiner.getConfig()
+            return config?.data == removed.data
+        }
+        try await retryingConnectionLoss { _ = try await onJoiner.setData(root, data: bytes("after")) }
+        #expect(try await onJoiner.getData(root).data.text == "after")
+        try await onJoiner.close()
+        try? await admin.close()
+        try? await plain.close()
+    }
+}
+
+/// Clients we did not write, against a zksh ensemble that loses a member mid-run.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct EnsembleRealClientTests {
+    /// kazoo writes continuously while the leader is SIGKILLed: its session, ephemeral node and
+    /// DataWatch survive, and every acknowledged write reads back.
+    @Test func kazooKeepsItsSessionThroughALeaderKill() async throws {
+        let ensemble = try await TestServerKind.zksh.startEnsemble(size: 3)
+        defer { ensemble.stop() }
+        let leader = try #require(ensemble.leader())
+        let script = try scriptPath("kazoo_failover.py")
+        let ready = NSTemporaryDirectory() + "kazoo-ready-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: ready) }
+        let connectString = ensemble.connectString
+        let run = Task {
+            try await blocking {
+                try runProcess("/usr/bin/python3", [script, connectString, "6", ready], timeout: .seconds(90))
+            }
+        }
+        try await eventually("kazoo has written", within: .seconds(30)) { FileManager.default.fileExists(atPath: ready) }
+        ensemble.kill(member: leader)
+        let result = try await run.value
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("failover OK"), "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("SUSPENDED"), "kazoo noticed the failover: \(result.stdout)")
+    }
+
+    /// zkCli.sh, given all three members, works with one of them dead.
+    @Test func zkCliWorksWithAMemberDown() async throws {
+        let ensemble = try await TestServerKind.zksh.startEnsemble(size: 3)
+        defer { ensemble.stop() }
+        let leader = try #require(ensemble.leader())
+        ensemble.kill(member: leader)
+        try await eventually("the others elect a leader", within: .seconds(30)) {
+            ensemble.members.contains { $0.id != leader && ensemble.mode(of: $0.id) == "leader" }
+        }
+        let servers = ensemble.members.map { "127.0.0.1:\($0.clientPort)" }.joined(separator: ",")
+        let path = uniquePath("zkcli")
+        let result = try await blocking {
+            try runProcess(
+                "/usr/share/zookeeper/bin/zkCli.sh", ["-server", servers],
+                // zkCli sends its first command while still connecting: if it tried the dead
+                // member first, that command fails with ConnectionLoss, so it is a throwaway.
+                stdin: "ls /zookeeper\ncreate \(path) survived\nget \(path)\nls /\nquit\n",
+                environment: ["CLIENT_JVMFLAGS": "-Xmx128m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC"],
+                timeout: .seconds(90))
+        }
+        #expect((result.stdout + result.stderr).contains("Created \(path)"), "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("\nsurvived\n"), "\(result.stdout)")
+        #expect(result.stdout.contains(String(path.dropFirst())), "\(result.stdout)")
+        let client = try await connectedClient(ensemble.connectString)
+        #expect(try await client.getData(path).data.text == "survived")
+        try await client.close()
+    }
+}
+
 /// Names appended by a writer task and read by the test.
 final class LockedNames: @unchecked Sendable {
     private let lock = NSLock()

@@ -101,15 +101,29 @@ public final class ApacheZooKeeperEnsemble: Sendable {
         try await start(size: size, configuration: configuration, program: .zksh(executable: builtProductPath("zksh")))
     }
 
+    /// Starts `size` members of `kind` plus `spares` members that are configured but not
+    /// started: the running members' zoo.cfg lists only the running ones, a spare's lists every
+    /// member including itself, as for a server that is to join through reconfig.
+    public static func start(
+        kind: TestServerKind, size: Int, spares: Int, configuration: ApacheZooKeeperConfiguration = .init()
+    ) async throws -> ApacheZooKeeperEnsemble {
+        let program: ZooKeeperServerProcess.Program
+        switch kind {
+        case .apache: program = .apacheZooKeeper(try ZooKeeperInstallation.locate())
+        case .zksh: program = .zksh(executable: builtProductPath("zksh"))
+        }
+        return try await start(size: size, configuration: configuration, program: program, spares: spares)
+    }
+
     static func start(
-        size: Int, configuration: ApacheZooKeeperConfiguration, program: ZooKeeperServerProcess.Program
+        size: Int, configuration: ApacheZooKeeperConfiguration, program: ZooKeeperServerProcess.Program, spares: Int = 0
     ) async throws -> ApacheZooKeeperEnsemble {
         precondition(size >= 1, "an ensemble needs at least one member")
         var attempt = 1
         while true {
-            let ensemble = try create(size: size, configuration: configuration, program: program)
+            let ensemble = try create(size: size, spares: spares, configuration: configuration, program: program)
             do {
-                for node in ensemble.nodes { try node.launch() }
+                for node in ensemble.nodes.prefix(size) { try node.launch() }
                 _ = try await ensemble.waitForQuorum(timeout: configuration.startupTimeout, failIfAnyExits: true)
                 return ensemble
             } catch {
@@ -123,6 +137,7 @@ public final class ApacheZooKeeperEnsemble: Sendable {
 
     private static func create(
         size: Int,
+        spares: Int,
         configuration: ApacheZooKeeperConfiguration,
         program: ZooKeeperServerProcess.Program
     ) throws -> ApacheZooKeeperEnsemble {
@@ -130,7 +145,7 @@ public final class ApacheZooKeeperEnsemble: Sendable {
         var nodes: [ZooKeeperServerProcess] = []
         var members: [Member] = []
         do {
-            for id in 1...size {
+            for id in 1...(size + spares) {
                 let node = try ZooKeeperServerProcess(
                     name: "ZooKeeper ensemble member \(id)",
                     directory: root.appendingPathComponent("member-\(id)", isDirectory: true),
@@ -143,9 +158,12 @@ public final class ApacheZooKeeperEnsemble: Sendable {
                     quorumPort: try freeLoopbackPort(), electionPort: try freeLoopbackPort(),
                     directory: node.directory, dataDirectory: node.dataDirectory, logFile: node.logFile))
             }
-            let serverLines = members.map { "server.\($0.id)=127.0.0.1:\($0.quorumPort):\($0.electionPort)" }
+            let serverLines = members.map {
+                "server.\($0.id)=127.0.0.1:\($0.quorumPort):\($0.electionPort):participant;127.0.0.1:\($0.clientPort)"
+            }
             for (node, member) in zip(nodes, members) {
-                try node.writeConfiguration(node.standardConfigurationLines() + serverLines)
+                let listed = member.id <= size ? Array(serverLines.prefix(size)) : serverLines
+                try node.writeConfiguration(node.standardConfigurationLines() + listed)
                 try "\(member.id)\n".write(
                     to: node.dataDirectory.appendingPathComponent("myid"), atomically: true, encoding: .utf8)
             }
@@ -188,6 +206,11 @@ public final class ApacheZooKeeperEnsemble: Sendable {
         return try await node.waitUntilServing(timeout: configuration.startupTimeout)
     }
 
+    /// Starts a stopped (or spare) member without waiting for it to serve.
+    public func launch(member: Int) throws {
+        try node(member).launch()
+    }
+
     /// What `srvr` reports as the member's mode now (`leader`, `follower`, ...), or nil if it is
     /// down or not serving (for example while it has no quorum).
     public func mode(of member: Int) -> String? {
@@ -220,7 +243,7 @@ public final class ApacheZooKeeperEnsemble: Sendable {
                 let node = node(member.id)
                 if node.isRunning {
                     modes[member.id] = node.currentMode() ?? "not serving"
-                } else if failIfAnyExits {
+                } else if failIfAnyExits && node.exitStatus != nil {
                     throw TestSupportError(
                         "ensemble member \(member.id) exited with status \(node.exitStatus.map(String.init) ?? "?") during startup",
                         details: logTails())

@@ -27,7 +27,7 @@ final class PeerTransport: @unchecked Sendable {
     let selfId: PeerID
     let loop: EventLoop
     private let logger: Logger
-    private let peers: [PeerID: Peer]
+    private var peers: [PeerID: Peer]
     private let onMessage: MessageHandler
     private let onLinkLost: LinkLostHandler
 
@@ -184,6 +184,17 @@ final class PeerTransport: @unchecked Sendable {
     fileprivate func incomingClosed(_ channel: Channel) {
         guard let link = incoming.removeValue(forKey: ObjectIdentifier(channel)) else { return }
         if !stopped { onLinkLost(link.peer) }
+    }
+
+    /// The membership changed: links to members that left close, new members may link.
+    func setPeers(_ newPeers: [PeerID: Peer]) {
+        loop.preconditionInEventLoop()
+        for id in peers.keys where newPeers[id] == nil || newPeers[id]?.port != peers[id]?.port || newPeers[id]?.host != peers[id]?.host {
+            if case .connected(let channel) = outgoing[id] { channel.close(promise: nil) }
+            outgoing[id] = nil
+            for (_, link) in incoming where link.peer == id { link.channel.close(promise: nil) }
+        }
+        peers = newPeers
     }
 
     // MARK: Partitions and shutdown

@@ -10,7 +10,7 @@ import ZooKeeperStorage
 /// the IO-free ``ZabPeer`` (election and Zab), the two peer transports, and the bookkeeping that
 /// joins them to the client-facing ``ServerCore``.
 final class Replication: @unchecked Sendable {
-    let settings: QuorumSettings
+    var settings: QuorumSettings
     var zab: ZabPeer
     let epochFiles: EpochFiles
     let snapshots: SnapshotStore
@@ -61,16 +61,17 @@ final class Replication: @unchecked Sendable {
         logger.info("member \(settings.myid) of \(voters.sorted())\(observers.isEmpty ? "" : " with observers \(observers.sorted())"); accepted epoch \(epochs.acceptedEpoch), current epoch \(epochs.currentEpoch), last logged zxid 0x\(String(zab.lastLoggedZxid, radix: 16))")
     }
 
+    func peers(_ port: KeyPath<QuorumSettings.Member, Int>) -> [PeerID: PeerTransport.Peer] {
+        var result: [PeerID: PeerTransport.Peer] = [:]
+        for member in settings.members {
+            result[member.id] = .init(
+                host: member.host, port: member[keyPath: port], addresses: PeerTransport.addresses(of: member.host))
+        }
+        return result
+    }
+
     /// Binds the quorum and election ports. Off the loop.
     func listen(driver: ServerDriver) throws {
-        func peers(_ port: KeyPath<QuorumSettings.Member, Int>) -> [PeerID: PeerTransport.Peer] {
-            var result: [PeerID: PeerTransport.Peer] = [:]
-            for member in settings.members {
-                result[member.id] = .init(
-                    host: member.host, port: member[keyPath: port], addresses: PeerTransport.addresses(of: member.host))
-            }
-            return result
-        }
         electionTransport = PeerTransport(
             kind: "election", selfId: settings.myid, loop: loop, peers: peers(\.electionPort), logger: logger,
             onMessage: { [weak driver] peer, message in driver?.peerMessage(message, from: peer) },
@@ -112,6 +113,42 @@ final class Replication: @unchecked Sendable {
         case .following(_, true): return "follower"
         case .observing(_, true): return "observer"
         case .looking, .leading, .following, .observing: return "looking"
+        }
+    }
+
+    /// A committed reconfig: Zab, the links and the files follow the new membership. ZooKeeper's
+    /// files: the membership goes to `zoo.cfg.dynamic.<version>` beside zoo.cfg, and zoo.cfg
+    /// loses its server lines and points at it, so a restart uses the current membership.
+    func adopt(_ membership: DynamicConfiguration, now: Int64) -> [ZabAction] {
+        guard membership.version > settings.configurationVersion else { return [] }
+        settings.members = membership.servers
+        settings.configurationVersion = membership.version
+        logger.notice("membership version \(String(membership.version, radix: 16)): voters \(membership.voters.sorted())\(membership.observers.isEmpty ? "" : ", observers \(membership.observers.sorted())")")
+        electionTransport.setPeers(peers(\.electionPort))
+        quorumTransport.setPeers(peers(\.quorumPort))
+        if let file = settings.configurationFile { writeConfigurationFiles(membership, next: file) }
+        guard !membership.voters.isEmpty else { return [] }
+        let actions = zab.reconfigure(QuorumMembers(voters: membership.voters, observers: membership.observers), now: now)
+        if !zab.isMember { logger.notice("this member was removed from the ensemble; it no longer takes part") }
+        return actions
+    }
+
+    func writeConfigurationFiles(_ membership: DynamicConfiguration, next configurationFile: String) {
+        let directory = (configurationFile as NSString).deletingLastPathComponent
+        let name = (configurationFile as NSString).lastPathComponent + ".dynamic.\(String(membership.version, radix: 16))"
+        let dynamicPath = (directory as NSString).appendingPathComponent(name)
+        do {
+            try (membership.text + "\n").write(toFile: dynamicPath, atomically: true, encoding: .utf8)
+            let text = try String(contentsOfFile: configurationFile, encoding: .utf8)
+            var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { line in
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                return !trimmed.hasPrefix("server.") && !trimmed.hasPrefix("dynamicConfigFile")
+            }
+            while lines.last == "" { lines.removeLast() }
+            lines.append("dynamicConfigFile=\(dynamicPath)")
+            try (lines.joined(separator: "\n") + "\n").write(toFile: configurationFile, atomically: true, encoding: .utf8)
+        } catch {
+            logger.error("cannot write the new membership to \(dynamicPath) and \(configurationFile): \(error)")
         }
     }
 

@@ -16,6 +16,16 @@ import ZooKeeperStorage
 extension ServerDriver {
     func startReplication() {
         guard let replication else { return }
+        if let saved = core.currentConfiguration, saved.version > replication.settings.configurationVersion {
+            // The snapshot holds a newer membership than the files (a reconfig committed before
+            // they were rewritten).
+            _ = replication.adopt(saved, now: Replication.now())
+        }
+        core.installConfiguration(replication.settings.dynamicConfiguration, now: Self.clock())
+        guard replication.zab.isMember else {
+            logger.warning("member \(replication.settings.myid) is not in the membership (version \(String(replication.settings.configurationVersion, radix: 16))); it takes no part")
+            return
+        }
         replication.checkPartitionFile()
         runZab(replication.zab.start(now: Replication.now()))
     }
@@ -24,6 +34,7 @@ extension ServerDriver {
         guard let replication, !stopping else { return }
         replication.checkPartitionFile()
         runZab(replication.zab.tick(now: Replication.now()))
+        core.syncedMembers = replication.zab.syncedLearners
         if replication.role == .following(leader: replication.leaderId ?? -1, established: true)
             || replication.role == .observing(leader: replication.leaderId ?? -1, established: true),
             NIODeadline.now() - replication.lastTouchReport >= .milliseconds(Int64(max(10, settings.core.tickTime / 2)))
@@ -39,7 +50,11 @@ extension ServerDriver {
     /// A leader's core made a transaction: propose it.
     func propose(zxid: Int64, bytes: [UInt8]) {
         guard let replication else { return }
-        switch replication.zab.propose(bytes, now: Replication.now()) {
+        var newMembers: QuorumMembers?
+        if Self.transactionType(bytes) == .reconfig, let membership = Self.membership(in: bytes), !membership.voters.isEmpty {
+            newMembers = QuorumMembers(voters: membership.voters, observers: membership.observers)
+        }
+        switch replication.zab.propose(bytes, now: Replication.now(), newMembers: newMembers) {
         case .proposed(let proposed, let actions):
             guard proposed == zxid else {
                 fail("the core made transaction 0x\(String(zxid, radix: 16)) but Zab proposed 0x\(String(proposed, radix: 16))")
@@ -187,6 +202,7 @@ extension ServerDriver {
                     try committer.truncate(after: snapshot.zxid)
                     let clock = Self.clock()
                     core = try ServerCore(configuration: settings.core, snapshot: snapshot.bytes, transactions: [], now: clock)
+                    core.installConfiguration(replication.settings.dynamicConfiguration, now: clock)
                     run(core.setRole(.notServing, now: clock))
                     logger.info("installed the leader's snapshot 0x\(String(snapshot.zxid, radix: 16)) (\(snapshot.bytes.count) bytes)")
                     reportSynced = true
@@ -213,6 +229,10 @@ extension ServerDriver {
                     run(try core.applyCommitted(zxid: entry.zxid, bytes: entry.bytes, now: Self.clock()))
                 } catch {
                     return fail("cannot apply committed transaction 0x\(String(entry.zxid, radix: 16)): \(error)")
+                }
+                if Self.transactionType(entry.bytes) == .reconfig, let membership = Self.membership(in: entry.bytes) {
+                    core.reconfigCommitted()
+                    runZab(replication.adopt(membership, now: Replication.now()))
                 }
                 if replication.snapshotWanted, replication.canSnapshot(core), !snapshotInProgress {
                     replication.snapshotWanted = false
@@ -277,6 +297,21 @@ extension ServerDriver {
         }
     }
 
+    /// The op code in a logged transaction's header (client id, cxid, zxid, time, type).
+    static func transactionType(_ bytes: [UInt8]) -> OpCode? {
+        guard bytes.count >= 32 else { return nil }
+        let raw = bytes[28..<32].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        return OpCode(rawValue: Int32(bitPattern: raw))
+    }
+
+    /// The membership a reconfig transaction sets.
+    static func membership(in bytes: [UInt8]) -> DynamicConfiguration? {
+        guard let transaction = try? Transaction(bytes: bytes), case .setData(_, let data, _) = transaction.body,
+            let data
+        else { return nil }
+        return try? DynamicConfiguration(text: String(decoding: data, as: UTF8.self))
+    }
+
     func describe(_ role: ZabRole) -> String {
         switch role {
         case .looking: return "LOOKING"
@@ -302,6 +337,7 @@ extension ServerDriver {
             entries += replication.zab.log.filter { $0.zxid > max(base, replication.zab.logBase) && $0.zxid <= delivered }
                 .map { ($0.zxid, $0.bytes) }
             core = try ServerCore(configuration: settings.core, snapshot: snapshot?.bytes, transactions: entries, now: Self.clock())
+            core.installConfiguration(replication.settings.dynamicConfiguration, now: Self.clock())
             logger.info("dropped uncommitted proposals: state reloaded at zxid 0x\(String(delivered, radix: 16))")
         } catch {
             fail("cannot reload the committed state: \(error)")

@@ -55,7 +55,7 @@ public struct LeaderElection: Sendable {
         case decided(leader: PeerID, state: PeerState, vote: Vote, electionEpoch: Int64)
     }
 
-    public let configuration: Configuration
+    public internal(set) var configuration: Configuration
     /// The logical clock (election epoch).
     public private(set) var logicalClock: Int64 = 0
     /// `.looking` while electing; afterwards the state it decided (or that the owner set).
@@ -98,6 +98,10 @@ public struct LeaderElection: Sendable {
         notificationTimeout = configuration.minNotificationInterval
         notificationDeadline = now + notificationTimeout
         recordOwnVote()
+        if hasQuorum(for: proposal, epoch: logicalClock, in: received) {
+            // A lone voter is its own quorum.
+            finalizeDeadline = now + configuration.finalizeWait
+        }
         return broadcast()
     }
 

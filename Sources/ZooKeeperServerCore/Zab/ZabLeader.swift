@@ -32,6 +32,8 @@ extension ZabPeer {
         struct Proposal: Sendable {
             var zxid: Int64
             var acks: Set<PeerID>
+            /// A reconfiguration's new membership, whose quorum must ack too.
+            var newMembers: QuorumMembers?
         }
 
         var phase: Phase = .discovery
@@ -257,7 +259,9 @@ extension ZabPeer {
             l.outstanding[index].acks.insert(id)
         }
         var committedNow: [Int64] = []
-        while let first = l.outstanding.first, configuration.members.isQuorum(first.acks) {
+        while let first = l.outstanding.first, configuration.members.isQuorum(first.acks),
+            first.newMembers?.isQuorum(first.acks) ?? true
+        {
             l.outstanding.removeFirst()
             l.committed = first.zxid
             committedNow.append(first.zxid)

@@ -21,7 +21,7 @@
 /// syncing) is dropped, a leader without a live quorum and a learner without its leader go back
 /// to LOOKING.
 public struct ZabPeer: Sendable {
-    public let configuration: ZabConfiguration
+    public internal(set) var configuration: ZabConfiguration
     let snapshots: any ZabSnapshotSource
     public internal(set) var election: LeaderElection
     public internal(set) var acceptedEpoch: Int64
@@ -42,6 +42,12 @@ public struct ZabPeer: Sendable {
     public internal(set) var anomalies: [String] = []
 
     public var lastLoggedZxid: Int64 { log.last?.zxid ?? logBase }
+
+    /// On a leader: the learners in broadcast (synced), by id; empty otherwise.
+    public var syncedLearners: Set<PeerID> {
+        guard let leader else { return [] }
+        return Set(leader.learners.filter { $0.value.phase >= .newLeaderAcked }.keys)
+    }
 
     /// On a leader: connected learners, and the followers and observers among them that are in
     /// broadcast (mntr's zk_learners, zk_synced_followers, zk_synced_observers).
@@ -82,6 +88,7 @@ public struct ZabPeer: Sendable {
 
     /// The member starts (LOOKING).
     public mutating func start(now: Int64) -> [ZabAction] {
+        precondition(isMember, "a member must be in its own configuration")
         precondition(!started, "start once")
         started = true
         var actions: [ZabAction] = []
@@ -90,7 +97,7 @@ public struct ZabPeer: Sendable {
     }
 
     public mutating func received(_ message: QuorumMessage, from sender: PeerID, now: Int64) -> [ZabAction] {
-        guard started, sender != configuration.id, configuration.members.all.contains(sender) else { return [] }
+        guard started, isMember, sender != configuration.id, configuration.members.all.contains(sender) else { return [] }
         var actions: [ZabAction] = []
         switch message {
         case .notification(let n):
@@ -107,7 +114,7 @@ public struct ZabPeer: Sendable {
     }
 
     public mutating func tick(now: Int64) -> [ZabAction] {
-        guard started else { return [] }
+        guard started, isMember else { return [] }
         var actions: [ZabAction] = []
         if follower != nil {
             followerTick(now: now, actions: &actions)
@@ -154,8 +161,30 @@ public struct ZabPeer: Sendable {
         case notLeader(leader: PeerID?)
     }
 
-    /// A client write on the leader: the next zxid, logged and sent to followers.
-    public mutating func propose(_ bytes: [UInt8], now: Int64) -> ProposeResult {
+    /// A committed reconfiguration: from now on `members` elect, form quorums and may link to
+    /// this member. A leader drops learners that left; a member that left the ensemble stops
+    /// taking part (it looks for a leader it can never join, as a removed ZooKeeper server does);
+    /// a leader that is no longer a voter steps down so the voters elect one of their own.
+    public mutating func reconfigure(_ members: QuorumMembers, now: Int64) -> [ZabAction] {
+        configuration.members = members
+        election.configuration.members = members
+        var actions: [ZabAction] = []
+        if leader != nil {
+            for id in leader!.learners.keys where !members.all.contains(id) { leader!.learners[id] = nil }
+            if !members.isVoter(configuration.id) { becomeLooking(now: now, actions: &actions) }
+        } else if let f = follower, !members.all.contains(f.leader) || !members.all.contains(configuration.id) {
+            becomeLooking(now: now, actions: &actions)
+        }
+        return actions
+    }
+
+    /// Whether this member is in the current membership.
+    public var isMember: Bool { configuration.members.all.contains(configuration.id) }
+
+    /// A client write on the leader: the next zxid, logged and sent to followers. A
+    /// reconfiguration passes its new membership: it commits only once a quorum of the old AND
+    /// of the new voters holds it.
+    public mutating func propose(_ bytes: [UInt8], now: Int64, newMembers: QuorumMembers? = nil) -> ProposeResult {
         guard var l = leader, l.phase == .broadcast else { return .notLeader(leader: follower?.leader) }
         var actions: [ZabAction] = []
         if l.counter >= 0xFFFF_FFFF {
@@ -166,7 +195,7 @@ public struct ZabPeer: Sendable {
         l.counter += 1
         let entry = ZabLogEntry(zxid: Zxid.make(epoch: l.epoch, counter: l.counter), bytes: bytes)
         log.append(entry)
-        l.outstanding.append(Leader.Proposal(zxid: entry.zxid, acks: []))
+        l.outstanding.append(Leader.Proposal(zxid: entry.zxid, acks: [], newMembers: newMembers))
         actions.append(.appendLog([entry]))
         leader = l
         for (id, handler) in l.learners.sorted(by: { $0.key < $1.key })
