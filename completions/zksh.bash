@@ -165,7 +165,7 @@ _zksh() {
     local -a repeating_flags=()
     local -a non_repeating_flags=(--json -v --verbose --keep-going --no-color --tls -h --help)
     local -a repeating_options=(--auth)
-    local -a non_repeating_options=(-s --server -c --command --timeout --sasl --color --tls-ca --tls-cert --tls-key --session-timeout)
+    local -a non_repeating_options=(-s --server -c --command --timeout --sasl --color --tls-ca --tls-cert --tls-key --session-timeout --ensemble --data-dir)
     __zksh_offer_flags_options -1
 
     # Offer option value completions
@@ -199,6 +199,13 @@ _zksh() {
         return
         ;;
     '--session-timeout')
+        return
+        ;;
+    '--ensemble')
+        return
+        ;;
+    '--data-dir')
+        __zksh_add_completions -d
         return
         ;;
     esac

@@ -20,7 +20,7 @@ function __zksh_parse_tokens -S
     set -l unparsed_tokens (__zksh_tokens -pc)
     switch $unparsed_tokens[1]
     case 'zksh'
-        __zksh_parse_subcommand -r 1 's/server=' 'c/command=' 'json' 'v/verbose' 'keep-going' 'timeout=' 'auth=+' 'sasl=' 'color=' 'no-color' 'tls' 'tls-ca=' 'tls-cert=' 'tls-key=' 'session-timeout=' 'h/help'
+        __zksh_parse_subcommand -r 1 's/server=' 'c/command=' 'json' 'v/verbose' 'keep-going' 'timeout=' 'auth=+' 'sasl=' 'color=' 'no-color' 'tls' 'tls-ca=' 'tls-cert=' 'tls-key=' 'session-timeout=' 'ensemble=' 'data-dir=' 'h/help'
         switch $unparsed_tokens[1]
         case 'help'
             __zksh_parse_subcommand -r 1 
@@ -92,5 +92,7 @@ complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zks
 complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zksh" tls-cert' -l 'tls-cert' -d 'PEM file of the client certificate, for servers with ssl.clientAuth=need (implies --tls).' -rfka ''
 complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zksh" tls-key' -l 'tls-key' -d 'PEM file of the client certificate\'s private key (implies --tls).' -rfka ''
 complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zksh" session-timeout' -l 'session-timeout' -d 'Session timeout in seconds to ask for.' -rfka ''
+complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zksh" ensemble' -l 'ensemble' -d 'Start a local ensemble of N zksh serve members (odd, 1 to 9) on loopback and connect to it; the members stop when the shell ends.' -rfka ''
+complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zksh" data-dir' -l 'data-dir' -d 'With --ensemble: keep the members\' directories in this directory (kept, and reused when it holds an ensemble).' -rfa '(__zksh_complete_directories)'
 complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zksh" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'zksh' -n '__zksh_should_offer_completions_for_positional "zksh" -eq 1' -fa 'help' -d 'Show subcommand help information.'

@@ -57,6 +57,8 @@ _zksh() {
         '--tls-cert[PEM file of the client certificate, for servers with ssl.clientAuth=need (implies --tls).]:file:'
         '--tls-key[PEM file of the client certificate'\''s private key (implies --tls).]:file:'
         '--session-timeout[Session timeout in seconds to ask for.]:seconds:'
+        '--ensemble[Start a local ensemble of N zksh serve members (odd, 1 to 9) on loopback and connect to it; the members stop when the shell ends.]:N:'
+        '--data-dir[With --ensemble\: keep the members'\'' directories in this directory (kept, and reused when it holds an ensemble).]:dir:_files -/'
         '*:command:'
         '(-h --help)'{-h,--help}'[Show help information.]'
         '(-): :->command'

@@ -51,6 +51,7 @@ public struct CommandRegistry: Sendable {
         RuokCommand.self,
         EnviCommand.self,
         LeaderCommand.self,
+        EnsembleCommand.self,
         LockCommand.self,
         ElectCommand.self,
         RegisterCommand.self,
@@ -166,6 +167,8 @@ public struct CommandRegistry: Sendable {
         public var positionals: [String]
         /// What each positional argument completes to, in the same order.
         public var positionalKinds: [PositionalKind] = []
+        /// Whether the last positional argument takes any number of words (`ensemble kill ID…`).
+        public var lastPositionalRepeats = false
     }
 
     /// What a positional argument completes to, decided from its declaration.
@@ -179,6 +182,11 @@ public struct CommandRegistry: Sendable {
         /// A znode path, `zk://…`, or a local file with one of these extensions:
         /// `completion: .file(extensions: […])`, as `cp`'s SRC and DST.
         case nodeOrFile(extensions: [String])
+        /// One of a fixed set of words: an `ExpressibleByArgument` enum (`ensemble`'s ACTION,
+        /// `printwatches on|off`).
+        case choice([String])
+        /// A member id of the shell's local ensemble: the value name `id` (`ensemble kill ID`).
+        case member
         /// Anything else (data, numbers…): no completion.
         case other
     }
@@ -195,7 +203,9 @@ public struct CommandRegistry: Sendable {
             if kind == "positional" {
                 let valueName = argument["valueName"] as? String ?? ""
                 summary.positionals.append(valueName)
-                summary.positionalKinds.append(Self.positionalKind(valueName: valueName, completion: argument["completionKind"]))
+                summary.positionalKinds.append(Self.positionalKind(
+                    valueName: valueName, completion: argument["completionKind"], values: argument["allValues"] as? [String]))
+                summary.lastPositionalRepeats = argument["isRepeating"] as? Bool ?? false
                 continue
             }
             for name in argument["names"] as? [[String: Any]] ?? [] {
@@ -209,16 +219,19 @@ public struct CommandRegistry: Sendable {
         return summary
     }
 
-    /// A positional's kind from its value name and its dumped `completionKind`
-    /// (`{"file":{"extensions":[…]}}` for `completion: .file(extensions:)`).
-    static func positionalKind(valueName: String, completion: Any?) -> PositionalKind {
+    /// A positional's kind from its value name, its dumped `completionKind`
+    /// (`{"file":{"extensions":[…]}}` for `completion: .file(extensions:)`) and the values of
+    /// an enum argument.
+    static func positionalKind(valueName: String, completion: Any?, values: [String]? = nil) -> PositionalKind {
         if let file = (completion as? [String: Any])?["file"] as? [String: Any] {
             let extensions = file["extensions"] as? [String] ?? []
             return extensions.isEmpty ? .file : .nodeOrFile(extensions: extensions)
         }
+        if let values, !values.isEmpty { return .choice(values) }
         switch valueName {
         case "path": return .node
         case "command": return .command
+        case "id": return .member
         default: return .other
         }
     }

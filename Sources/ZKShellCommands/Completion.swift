@@ -26,6 +26,7 @@ public final class ShellCompleter: @unchecked Sendable {
     private let fetchChildCounts: ChildCountFetcher
     private let cacheLifetime: Duration
     private let homeDirectory: String?
+    private let memberIDs: @Sendable () -> [Int]
     private let clock = ContinuousClock()
     private let lock = NSLock()
     private var childrenCache: [String: (at: ContinuousClock.Instant, children: [String])] = [:]
@@ -55,17 +56,22 @@ public final class ShellCompleter: @unchecked Sendable {
                     return counts
                 }
             },
-            cacheLifetime: cacheLifetime)
+            cacheLifetime: cacheLifetime,
+            memberIDs: { [weak context] in context?.localEnsemble?.memberIDs ?? [] })
     }
 
     /// A completer with its own sources of data (for tests).
     ///
-    /// - Parameter homeDirectory: what `~` in a file path stands for (default: `$HOME`).
+    /// - Parameters:
+    ///   - homeDirectory: what `~` in a file path stands for (default: `$HOME`).
+    ///   - memberIDs: the member ids of the shell's local ensemble (`ensemble kill ID`).
     public init(registry: CommandRegistry, currentDirectory: @escaping @Sendable () -> String,
                 fetchChildren: @escaping ChildrenFetcher, fetchChildCounts: @escaping ChildCountFetcher,
                 cacheLifetime: Duration = .seconds(2),
-                homeDirectory: String? = ProcessInfo.processInfo.environment["HOME"]) {
+                homeDirectory: String? = ProcessInfo.processInfo.environment["HOME"],
+                memberIDs: @escaping @Sendable () -> [Int] = { [] }) {
         self.registry = registry
+        self.memberIDs = memberIDs
         self.homeDirectory = homeDirectory
         self.currentDirectory = currentDirectory
         self.fetchChildren = fetchChildren
@@ -92,6 +98,7 @@ public final class ShellCompleter: @unchecked Sendable {
         }
         // Which positional argument is being typed: skip flags and option values.
         var positionalIndex = 0
+        var positionals: [String] = []
         var expectsValue = false
         for word in words.dropFirst() {
             if expectsValue {
@@ -100,9 +107,14 @@ public final class ShellCompleter: @unchecked Sendable {
                 expectsValue = summary.optionsWithValue.contains(word.text)
             } else {
                 positionalIndex += 1
+                positionals.append(word.text)
             }
         }
-        guard !expectsValue, positionalIndex < summary.positionalKinds.count else { return .none }
+        guard !expectsValue, !summary.positionalKinds.isEmpty else { return .none }
+        if positionalIndex >= summary.positionalKinds.count {
+            guard summary.lastPositionalRepeats else { return .none }
+            positionalIndex = summary.positionalKinds.count - 1
+        }
         let candidates: [String]
         switch summary.positionalKinds[positionalIndex] {
         case .node:
@@ -113,6 +125,12 @@ public final class ShellCompleter: @unchecked Sendable {
             candidates = fileCandidates(for: current.text, extensions: [])
         case .nodeOrFile(let extensions):
             candidates = await nodeOrFileCandidates(for: current.text, extensions: extensions)
+        case .choice(let values):
+            candidates = values.filter { $0.hasPrefix(current.text) }
+        case .member:
+            if let type = type as? any MemberIDCompleting.Type, !type.completesMemberIDs(after: positionals) { return .none }
+            let typed = Set(positionals)
+            candidates = memberIDs().map(String.init).filter { $0.hasPrefix(current.text) && !typed.contains($0) }
         case .other:
             return .none
         }
@@ -258,4 +276,12 @@ public final class ShellCompleter: @unchecked Sendable {
         lock.withLock { summaries[type.name] = summary }
         return summary
     }
+}
+
+/// A command whose `id` arguments are member ids only in some of its forms: `ensemble kill ID`
+/// completes the local ensemble's member ids, `ensemble start N` does not.
+protocol MemberIDCompleting {
+    /// Whether the next `id` argument is a member id, given the positional arguments typed so
+    /// far (without flags and option values).
+    static func completesMemberIDs(after positionals: [String]) -> Bool
 }

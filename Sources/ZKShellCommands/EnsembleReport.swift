@@ -208,8 +208,13 @@ enum EnsemblePoll {
     /// Sends `word` to every member at once and returns the replies in member order. A member
     /// that does not answer within `wait` is down; the others are not affected.
     static func send(_ word: String, context: ShellContext, wait: Double) async throws -> [MemberReply] {
-        let members = try members(context)
-        let group = context.eventLoopGroup
+        try await send(word, to: try members(context), eventLoopGroup: context.eventLoopGroup, wait: wait)
+    }
+
+    /// Sends `word` to each of `members` at once and returns the replies in their order; a
+    /// member that does not answer within `wait` seconds is down.
+    static func send(_ word: String, to members: [HostAndPort], eventLoopGroup group: any EventLoopGroup,
+                     wait: Double) async throws -> [MemberReply] {
         let timeout = TimeAmount.milliseconds(Int64(wait * 1000))
         let replies = await withTaskGroup(of: (Int, MemberReply).self) { tasks in
             for (index, member) in members.enumerated() {

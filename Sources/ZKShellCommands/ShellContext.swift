@@ -123,6 +123,8 @@ public final class ShellContext: @unchecked Sendable {
         var sasl: SASLCredential?
         /// Whether fired watches are printed (`printwatches on|off`).
         var printsWatchEvents = true
+        /// The ensemble this shell started (`zksh --ensemble`, `ensemble start`), if any.
+        var localEnsemble: LocalEnsemble?
     }
 
     /// - Parameter environment: where `NO_COLOR` is looked up (for `--color auto`).
@@ -287,6 +289,13 @@ public final class ShellContext: @unchecked Sendable {
     public var printsWatchEvents: Bool {
         get { withState { $0.printsWatchEvents } }
         set { withState { $0.printsWatchEvents = newValue } }
+    }
+
+    /// The local ensemble this shell started and manages (`zksh --ensemble N`, `ensemble
+    /// start`), or nil. Whoever ends the shell stops it (``LocalEnsemble/shutdown()``).
+    public var localEnsemble: LocalEnsemble? {
+        get { withState { $0.localEnsemble } }
+        set { withState { $0.localEnsemble = newValue } }
     }
 
     /// The credentials new sessions authenticate with.

@@ -45,10 +45,35 @@ public final class ShellRunner: Sendable {
 
     /// Runs a parsed command in its own task, which Ctrl-C cancels.
     public func run(_ command: any ShellCommand) async -> ExitStatus {
+        await run { context in try await command.run(in: context) }
+    }
+
+    /// Starts a local ensemble of `size` members and connects to it, before the shell reads
+    /// any command (`zksh --ensemble N`); like a command, Ctrl-C stops it and errors are
+    /// printed. The ensemble is then ``ShellContext/localEnsemble``, which the caller stops
+    /// when the shell ends.
+    ///
+    /// - Parameters:
+    ///   - dataDirectory: where to keep the members' directories (nil: a temporary directory).
+    ///   - timeout: how long the members may take to elect a leader.
+    ///   - progress: where the lines reporting each member's start and the election go; nil
+    ///     for none.
+    public func startLocalEnsemble(size: Int, dataDirectory: String?, timeout: Duration = .seconds(60),
+                                   progress: (@Sendable (String) -> Void)?) async -> ExitStatus {
+        if handlesInterrupts { interrupts.install {} }
+        return await run { context in
+            let events = EventOutput(context: context, json: false, action: "start", lines: progress)
+            try await EnsembleCommand.startLocalEnsemble(size: size, dataDirectory: dataDirectory, timeout: timeout,
+                                                         context: context, events: events)
+        }
+    }
+
+    /// Runs an operation as a command: in its own task, which Ctrl-C cancels; errors printed.
+    private func run(_ operation: @escaping @Sendable (ShellContext) async throws -> Void) async -> ExitStatus {
         let context = self.context
         let interrupted = Flag()
         let (signals, signalContinuation) = AsyncStream<Void>.makeStream()
-        let task = Task { try await command.run(in: context) }
+        let task = Task { try await operation(context) }
         let isInteractive = context.lineEditor != nil
         interrupts.setHandler {
             // The terminal echoed ^C: end that line before anything else is printed.

@@ -27,6 +27,7 @@ struct Zksh: ParsableCommand {
               zksh -s 127.0.0.1:2281 --tls-ca ca.pem --tls-cert client.pem --tls-key client-key.pem
               zksh --sasl bob:secret -s 127.0.0.1:2181
               zksh --json get /app/config
+              zksh --ensemble 3
               echo 'ls /' | zksh
             """)
 
@@ -58,6 +59,12 @@ struct Zksh: ParsableCommand {
     @Option(name: .customLong("session-timeout"), help: ArgumentHelp("Session timeout in seconds to ask for.", valueName: "seconds"))
     var sessionTimeout: Double = 30
 
+    @Option(name: .customLong("ensemble"), help: ArgumentHelp("Start a local ensemble of N zksh serve members (odd, 1 to 9) on loopback and connect to it; the members stop when the shell ends.", valueName: "N"))
+    var ensembleSize: Int?
+
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp("With --ensemble: keep the members' directories in this directory (kept, and reused when it holds an ensemble).", valueName: "dir"), completion: .directory)
+    var dataDirectory: String?
+
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("One command to run instead of the shell (zksh ls -R /app).", valueName: "command"))
     var words: [String] = []
 
@@ -65,6 +72,14 @@ struct Zksh: ParsableCommand {
         if command != nil && !words.isEmpty { throw ValidationError("give either -c SCRIPT or a command, not both") }
         if !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
         if !(sessionTimeout > 0) { throw ValidationError("--session-timeout must be a positive number of seconds") }
+        if let ensembleSize {
+            if !LocalEnsembleLayout.isValidSize(ensembleSize) {
+                throw ValidationError("--ensemble: the number of members must be odd, from 1 to 9 (not \(ensembleSize))")
+            }
+            if server != nil { throw ValidationError("give either --server or --ensemble, not both") }
+        } else if dataDirectory != nil {
+            throw ValidationError("--data-dir is for --ensemble")
+        }
     }
 
     /// Runs the shell in the chosen mode and returns the process's exit status.
@@ -99,6 +114,26 @@ struct Zksh: ParsableCommand {
             eventLoopGroup: group, logger: logger)
         let runner = ShellRunner(context: context)
 
+        if let ensembleSize {
+            // The interactive shell shows the members starting and the election; scripts keep
+            // standard output for their results (with -v the progress goes to standard error).
+            let interactive = command == nil && commandWords.isEmpty && !scriptFromStandardInput
+            let progress: (@Sendable (String) -> Void)?
+            if interactive {
+                progress = { line in context.print(line) }
+            } else if verbose {
+                progress = { line in context.output.writeError(Array((line + "\n").utf8)) }
+            } else {
+                progress = nil
+            }
+            let started = await runner.startLocalEnsemble(size: ensembleSize, dataDirectory: dataDirectory, progress: progress)
+            if started != .success {
+                await Self.stop(context)
+                try? await group.shutdownGracefully()
+                return started
+            }
+        }
+
         let status: ExitStatus
         if let command {
             status = await runner.runScript(command, keepGoing: keepGoing)
@@ -113,9 +148,18 @@ struct Zksh: ParsableCommand {
             editor.close()
         }
 
-        await Self.closeSession(context)
+        await Self.stop(context)
         try? await group.shutdownGracefully()
         return status
+    }
+
+    /// Closes the session, then stops the local ensemble the shell started, if any.
+    static func stop(_ context: ShellContext) async {
+        await closeSession(context)
+        if let ensemble = context.localEnsemble {
+            context.localEnsemble = nil
+            await ensemble.shutdown()
+        }
     }
 
     /// Closes the session (so its ephemeral nodes go at once), waiting at most two seconds.
