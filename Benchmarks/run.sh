@@ -179,6 +179,81 @@ for target in apache zkserve; do
     echo "{\"section\":\"memory\",\"server\":\"$target\",\"rss_idle_kib\":$before,\"rss_kib\":$after,\"rss_after_gc_kib\":$gc,\"znodes\":${count:-0}}" >>"$results"
 done
 
+# --- (e) Three-member ensembles: write throughput, and leader failover ----------------------------
+# Each kind from the same zoo.cfg files (tickTime 2000, initLimit 10, syncLimit 5, fsync on).
+ROUNDS="${ROUNDS:-3}"
+declare -A member_pid member_port
+start_member() {  # kind id
+    local dir="$work/ens-$1/m$2"
+    if [ "$1" = apache ]; then
+        java -Xmx512m -Dzookeeper.forceSync=yes -cp "/etc/zookeeper/conf:$ZK_CLASSPATH" \
+            org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg" >>"$dir/server.log" 2>&1 &
+    else
+        "$ZKSH" serve "$dir/zoo.cfg" >>"$dir/server.log" 2>&1 &
+    fi
+    member_pid[$1-$2]=$!
+    pids+=("$!")
+}
+leader_of() {  # kind -> id of the member whose srvr says leader
+    local id
+    for id in 1 2 3; do
+        if /usr/bin/python3 -c '
+import socket,sys
+s=socket.create_connection(("127.0.0.1",int(sys.argv[1])),2); s.sendall(b"srvr"); d=b""
+while True:
+    c=s.recv(4096)
+    if not c: break
+    d+=c
+sys.exit(0 if b"Mode: leader" in d else 1)' "${member_port[$1-$id]}" 2>/dev/null; then echo "$id"; return; fi
+    done
+}
+wait_for_leader() {  # kind seconds
+    local deadline=$((SECONDS + $2)) leader=""
+    while [ -z "$leader" ]; do
+        [ $SECONDS -lt $deadline ] || { echo "no leader in the $1 ensemble" >&2; return 1; }
+        sleep 0.2; leader="$(leader_of "$1")"
+    done
+}
+# zksh-fast: the same files plus electionFinalizeWait=50 (ZooKeeper's wait is a fixed 200 ms).
+for kind in apache zksh zksh-fast; do
+    ports=(); for i in 1 2 3 4 5 6 7 8 9; do ports+=("$(free_port)"); done
+    for id in 1 2 3; do
+        dir="$work/ens-$kind/m$id"; mkdir -p "$dir/data"; echo "$id" >"$dir/data/myid"
+        member_port[$kind-$id]="${ports[$((3 * (id - 1)))]}"
+        {
+            echo "tickTime=2000"; echo "initLimit=10"; echo "syncLimit=5"; echo "dataDir=$dir/data"
+            echo "clientPort=${member_port[$kind-$id]}"; echo "clientPortAddress=127.0.0.1"; echo "maxClientCnxns=0"
+            echo "4lw.commands.whitelist=*"; echo "admin.enableServer=false"
+            [ "$kind" = zksh-fast ] && echo "electionFinalizeWait=50"
+            for other in 1 2 3; do
+                echo "server.$other=127.0.0.1:${ports[$((3 * (other - 1) + 1))]}:${ports[$((3 * (other - 1) + 2))]}"
+            done
+        } >"$dir/zoo.cfg"
+    done
+    log "ensemble: starting 3 $kind members"
+    for id in 1 2 3; do start_member "$kind" "$id"; done
+    wait_for_leader "$kind" 90
+    hosts="127.0.0.1:${member_port[$kind-1]},127.0.0.1:${member_port[$kind-2]},127.0.0.1:${member_port[$kind-3]}"
+    if [ "$kind" != zksh-fast ]; then
+        log "ensemble: write throughput of the $kind ensemble"
+        out="$( { timeout 120 "${JAVA_DRIVER[@]}" --hosts "$hosts" --workload set "${common[@]}" 2>>"$work/err" || true; } | last_json)"
+        record ensemble "set" "$kind" "$out"
+    fi
+    for round in $(seq 1 "$ROUNDS"); do
+        wait_for_leader "$kind" 90
+        leader="$(leader_of "$kind")"
+        survivor=$(( leader % 3 + 1 ))
+        log "ensemble: failover round $round of $kind (leader $leader, writing through $survivor)"
+        out="$( { timeout 60 /usr/bin/python3 "$here/python/failover.py" --hosts "127.0.0.1:${member_port[$kind-$survivor]}" \
+            --leader-pid "${member_pid[$kind-$leader]}" 2>>"$work/err" || true; } | last_json)"
+        record failover "leader SIGKILL to first acknowledged write" "$kind" "$out"
+        wait "${member_pid[$kind-$leader]}" 2>/dev/null || true
+        start_member "$kind" "$leader"
+        sleep 1
+    done
+    for id in 1 2 3; do kill "${member_pid[$kind-$id]}" 2>/dev/null || true; done
+done
+
 # --- Report ------------------------------------------------------------------------------------
 log "writing Benchmarks/RESULTS.md"
 cp "$results" "$here/results.jsonl"

@@ -37,6 +37,7 @@ public final class ServerDriver: @unchecked Sendable {
     var nextConnectionID: UInt64 = 1
     private var serverChannel: Channel?
     private var tickTask: RepeatedTask?
+    private var replicationTickTask: RepeatedTask?
     private var purgeTask: RepeatedTask?
     private let startedAt = NIODeadline.now()
     var snapshotInProgress = false
@@ -129,7 +130,12 @@ public final class ServerDriver: @unchecked Sendable {
             let interval = max(10, min(100, settings.core.tickTime / 10))
             tickTask = loop.scheduleRepeatedTask(initialDelay: .milliseconds(Int64(interval)), delay: .milliseconds(Int64(interval))) { [self] _ in
                 run(core.tick(now: Self.clock()))
-                if replication != nil { replicationTick() }
+            }
+            if replication != nil {
+                // Election and Zab deadlines (finalizeWait, resends) are met within 10 ms.
+                replicationTickTask = loop.scheduleRepeatedTask(initialDelay: .milliseconds(10), delay: .milliseconds(10)) { [self] _ in
+                    replicationTick()
+                }
             }
             if settings.purgeIntervalHours > 0 {
                 let hours = Int64(settings.purgeIntervalHours)
@@ -316,6 +322,7 @@ public final class ServerDriver: @unchecked Sendable {
             stopping = true
             logger.info("shutting down")
             tickTask?.cancel()
+            replicationTickTask?.cancel()
             purgeTask?.cancel()
             let server = serverChannel
             let channels = connections.values.map(\.channel)

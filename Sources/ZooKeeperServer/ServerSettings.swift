@@ -64,6 +64,8 @@ public struct QuorumSettings: Sendable, Hashable {
     /// `readonlymode.enabled`: serve reads to read-only clients while cut off from the quorum.
     public var readOnlyModeEnabled: Bool
     public var reconfigEnabled: Bool
+    /// ms an election waits for a better vote once a quorum agrees (ZooKeeper: 200).
+    public var finalizeWait = 200
 
     public var me: Member { members.first { $0.id == myid }! }
 }
@@ -109,6 +111,7 @@ extension ZooKeeperConfigurationFile {
                 initLimit: initLimit ?? 10, syncLimit: syncLimit ?? 5, readOnlyModeEnabled: readOnlyModeEnabled,
                 reconfigEnabled: reconfigEnabled)
             quorum?.configurationVersion = configurationVersion
+            quorum?.finalizeWait = electionFinalizeWait
             quorum?.configurationFile = path
         } else if let only = servers.first {
             if let myid, myid != only.id {

@@ -84,6 +84,9 @@ public struct ZooKeeperConfigurationFile: Sendable {
     public var dynamicConfigFile: String?
     /// The membership's version (`version=` in the dynamic file); 0 for a static one.
     public var configurationVersion: Int64 = 0
+    /// `electionFinalizeWait` (a zksh key; ZooKeeper's is a fixed 200): ms an election waits
+    /// for a better vote once a quorum agrees. Shorter elects faster on a quiet local network.
+    public var electionFinalizeWait = 200
     /// The contents of `dataDir/myid`, when the file exists.
     public var myid: Int64?
     /// Keys this server does not use, with their line numbers, in file order.
@@ -231,6 +234,7 @@ public struct ZooKeeperConfigurationFile: Sendable {
         case "readonlymode.enabled": readOnlyModeEnabled = try boolean()
         case "standaloneEnabled": standaloneEnabled = try boolean()
         case "dynamicConfigFile": dynamicConfigFile = value
+        case "electionFinalizeWait": electionFinalizeWait = try integer(minimum: 1)
         case _ where key.hasPrefix("server."):
             servers.append(try Self.parseServer(key: rawKey, id: String(key.dropFirst("server.".count)), value: value, line: line, path: path))
         case _ where key.hasPrefix("admin."):

@@ -39,6 +39,7 @@ struct LocalEnsembleLayoutTests {
             tickTime=200
             initLimit=10
             syncLimit=5
+            electionFinalizeWait=50
             dataDir=/e/member2/data
             clientPort=21002
             clientPortAddress=127.0.0.1

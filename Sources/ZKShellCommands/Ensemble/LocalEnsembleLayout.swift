@@ -64,8 +64,9 @@ public enum LocalEnsembleLayout {
     /// The `zoo.cfg` of `member` in an ensemble whose voting members are `members` (which
     /// includes `member` itself for a member that votes, and lists every `server.N` line).
     ///
-    /// Ticks are short (200 ms) so that elections and failure detection take well under a
-    /// second or two on one machine; every four-letter word is allowed (`ensemble status`
+    /// Ticks are short (200 ms) and an election waits 50 ms for better votes once a quorum
+    /// agrees (ZooKeeper waits 200), so that elections and failure detection take well under a
+    /// second on one machine; every four-letter word is allowed (`ensemble status`
     /// needs `srvr`, `mntr` and `conf`), reconfiguration is on (`ensemble add`/`remove`),
     /// and a one-member ensemble still runs as a quorum (`standaloneEnabled=false`).
     ///
@@ -80,6 +81,7 @@ public enum LocalEnsembleLayout {
             "tickTime=200",
             "initLimit=10",
             "syncLimit=5",
+            "electionFinalizeWait=50",
             "dataDir=\(member.dataDirectory)",
             "clientPort=\(member.clientPort)",
             "clientPortAddress=\(loopback)",

@@ -49,7 +49,7 @@ final class Replication: @unchecked Sendable {
         let configuration = ZabConfiguration(
             id: settings.myid, members: QuorumMembers(voters: voters, observers: observers),
             tickTime: Int64(max(1, tickTime)), initLimit: Int64(settings.initLimit),
-            syncLimit: Int64(settings.syncLimit))
+            syncLimit: Int64(settings.syncLimit), finalizeWait: Int64(settings.finalizeWait))
         let base = recovery.snapshot?.zxid ?? 0
         let persisted = ZabPersistentState(
             acceptedEpoch: epochs.acceptedEpoch, currentEpoch: epochs.currentEpoch, appliedZxid: base,

@@ -131,6 +131,7 @@ extension ServerDriver {
         let now = Self.clock()
         switch message {
         case .quorum(let quorumMessage):
+            if logger.logLevel <= .trace { logger.trace("from \(peer): \(quorumMessage)") }
             runZab(replication.zab.received(quorumMessage, from: peer, now: Replication.now()))
         case .learner(let learnerMessage):
             let leading: Bool
@@ -218,6 +219,7 @@ extension ServerDriver {
                     }
                 }
             case .send(let peer, let message):
+                if logger.logLevel <= .trace { logger.trace("to \(peer): \(message)") }
                 switch message {
                 case .notification:
                     replication.electionTransport.send(.quorum(message), to: peer)

@@ -151,6 +151,11 @@ public struct LeaderElection: Sendable {
                 finalizeDeadline = nil
                 recordOwnVote()
                 actions += broadcast()
+            } else if Vote.totalOrder(proposal, isBetterThan: n.vote, members: members) {
+                // The sender has not seen our better vote (it reached the sender before the
+                // sender started this round, and was answered and dropped there): send it again
+                // now rather than after a notification timeout. The sender adopts it and stops.
+                actions.append(.send(to: sender, currentNotification))
             }
             received[sender] = n
             if hasQuorum(for: proposal, epoch: logicalClock, in: received) {

@@ -34,6 +34,7 @@ extension ZabPeer {
 
     mutating func startLearning(leader id: PeerID, observer: Bool, now: Int64, actions: inout [ZabAction]) {
         leader = nil
+        earlyLearnerInfos = [:]
         follower = Follower(leader: id, observer: observer, session: random.next(), lastHeard: now, lastAttempt: now)
         election.setState(observer ? .observing : .following)
         actions.append(.roleChanged(role))
@@ -158,6 +159,7 @@ extension ZabPeer {
         sendToLeader(.ack(zxid: syncedZxid), actions: &actions)
     }
 
+    /// LEARNERINFO goes out again every tickTime (at most every 200 ms) until LEADERINFO comes.
     mutating func followerTick(now: Int64, actions: inout [ZabAction]) {
         guard let f = follower else { return }
         let limit = (f.phase == .broadcast ? configuration.syncLimit : configuration.initLimit) * configuration.tickTime
@@ -165,7 +167,7 @@ extension ZabPeer {
             becomeLooking(now: now, actions: &actions)
             return
         }
-        if f.phase == .connecting, now - f.lastAttempt >= configuration.tickTime {
+        if f.phase == .connecting, now - f.lastAttempt >= min(configuration.tickTime, 200) {
             // The leader may not have been leading yet (it drops Zab traffic while it looks), or
             // the message was lost: try again on a new link, as ZooKeeper's learner reconnects.
             follower!.session = random.next()

@@ -62,6 +62,13 @@ extension ZabPeer {
         election.setState(.leading)
         actions.append(.roleChanged(role))
         leaderAdvance(now: now, actions: &actions)
+        // Learners that decided before this member did.
+        let early = earlyLearnerInfos
+        earlyLearnerInfos = [:]
+        for (id, item) in early.sorted(by: { $0.key < $1.key })
+        where now - item.at <= configuration.initLimit * configuration.tickTime {
+            leaderReceived(item.envelope, from: id, now: now, actions: &actions)
+        }
     }
 
     mutating func sendToLearner(_ id: PeerID, _ message: ZabMessage, actions: inout [ZabAction]) {

@@ -38,6 +38,10 @@ public struct ZabPeer: Sendable {
     var follower: Follower?
     var leader: Leader?
     var started = false
+    /// LEARNERINFOs that arrived while this member was still electing (a learner that decided
+    /// first): handed to the leader side if this member leads, so that learner need not wait
+    /// for its next attempt.
+    var earlyLearnerInfos: [PeerID: (envelope: ZabEnvelope, at: Int64)] = [:]
     /// Protocol anomalies seen (impossible with correct peers); for tests and logs.
     public internal(set) var anomalies: [String] = []
 
@@ -108,6 +112,8 @@ public struct ZabPeer: Sendable {
                 followerReceived(envelope, from: sender, now: now, actions: &actions)
             } else if leader != nil {
                 leaderReceived(envelope, from: sender, now: now, actions: &actions)
+            } else if case .learnerInfo = envelope.message, envelope.seq == 0 {
+                earlyLearnerInfos[sender] = (envelope, now)
             }
         }
         return actions
