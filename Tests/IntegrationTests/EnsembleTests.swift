@@ -168,6 +168,36 @@ import ZooKeeperTestSupport
     }
 }
 
+/// Observers: they learn every commit and serve clients but do not vote.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct EnsembleObserverTests {
+    @Test(arguments: TestServerKind.allCases) func observerServesWithoutVoting(kind: TestServerKind) async throws {
+        let ensemble = try await ApacheZooKeeperEnsemble.start(kind: kind, size: 4, observers: [4])
+        defer { ensemble.stop() }
+        #expect(ensemble.mode(of: 4) == "observer")
+        let observer = ensemble.members[3]
+        let path = uniquePath("observer")
+        let client = try await connectedClient(observer.connectString)
+        try await client.create(path, data: bytes("through the observer"))
+        let voter = try await connectedClient(ensemble.members[0].connectString)
+        _ = try await voter.sync(path)
+        #expect(try await voter.getData(path).data.text == "through the observer")
+
+        // Two of three voters are a quorum; the observer does not count, and keeps serving.
+        let leader = try #require(ensemble.leader())
+        let other = try #require(ensemble.members.first { $0.id != leader && $0.id != 4 })
+        ensemble.kill(member: other.id)
+        try await retryingConnectionLoss { _ = try await client.setData(path, data: bytes("one voter down")) }
+        // Without a quorum of voters nothing is written, observer or not.
+        ensemble.kill(member: leader)
+        await #expect(throws: (any Error).self) {
+            let lonely = try await connectedClient(observer.connectString, connectTimeout: .seconds(3))
+            try await lonely.setData(path, data: bytes("no quorum"))
+        }
+        try? await client.close()
+        try? await voter.close()
+    }
+}
+
 /// Dynamic reconfiguration (ZooKeeper 3.5+), the same steps against both kinds of ensemble.
 @Suite(.serialized, .timeLimit(.minutes(3))) struct EnsembleReconfigTests {
     @Test(arguments: TestServerKind.allCases) func addAndRemoveMembers(kind: TestServerKind) async throws {

@@ -102,6 +102,8 @@ struct EnsembleSimulation {
     enum EventKind {
         case message(from: PeerID, to: PeerID, QuorumMessage)
         case flush(PeerID, incarnation: Int)
+        /// The member's connection to `peer` broke (the peer crashed, or a partition reset it).
+        case linkLost(PeerID, peer: PeerID, incarnation: Int)
     }
 
     struct Event {
@@ -201,6 +203,11 @@ struct EnsembleSimulation {
                     let actions = member[id]!.peer!.logSynced(through: zxid, now: now)
                     try execute(actions, at: id)
                 }
+            case .linkLost(let id, let peer, let incarnation):
+                guard member[id]?.peer != nil, member[id]!.incarnation == incarnation else { continue }
+                log("\(id) lost its link to \(peer)")
+                let actions = member[id]!.peer!.linkLost(peer, now: now)
+                try execute(actions, at: id)
             }
         }
         now = until
@@ -319,6 +326,12 @@ struct EnsembleSimulation {
             statistics.partitions += 1
             for id in ids { group[id] = rng.int(0...1) }
             log("partition \(ids.map { "\($0):\(group[$0]!)" })")
+            // Most connections across the cut reset soon; the others are noticed by timeouts.
+            for a in ids where member[a]!.peer != nil {
+                for b in ids where b != a && group[a] != group[b] && rng.chance(0.8) {
+                    schedule(.linkLost(a, peer: b, incarnation: member[a]!.incarnation), at: now + rng.int64(0...20))
+                }
+            }
         }
         if rng.chance(parameters.healRate) { heal() }
     }
@@ -339,6 +352,10 @@ struct EnsembleSimulation {
         member[id]!.state = SimulatedStateMachine()
         member[id]!.flushScheduled = false
         member[id]!.incarnation += 1
+        // A dead process's connections close at once; most peers notice within milliseconds.
+        for other in ids where other != id && member[other]!.peer != nil && rng.chance(0.8) {
+            schedule(.linkLost(other, peer: id, incarnation: member[other]!.incarnation), at: now + rng.int64(0...20))
+        }
         // Its clients' unacknowledged writes are simply unknown now.
         inFlight = inFlight.filter { $0.value.0 != id }
     }

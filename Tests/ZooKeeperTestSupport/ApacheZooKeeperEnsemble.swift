@@ -105,23 +105,26 @@ public final class ApacheZooKeeperEnsemble: Sendable {
     /// started: the running members' zoo.cfg lists only the running ones, a spare's lists every
     /// member including itself, as for a server that is to join through reconfig.
     public static func start(
-        kind: TestServerKind, size: Int, spares: Int, configuration: ApacheZooKeeperConfiguration = .init()
+        kind: TestServerKind, size: Int, spares: Int = 0, observers: Set<Int> = [],
+        configuration: ApacheZooKeeperConfiguration = .init()
     ) async throws -> ApacheZooKeeperEnsemble {
         let program: ZooKeeperServerProcess.Program
         switch kind {
         case .apache: program = .apacheZooKeeper(try ZooKeeperInstallation.locate())
         case .zksh: program = .zksh(executable: builtProductPath("zksh"))
         }
-        return try await start(size: size, configuration: configuration, program: program, spares: spares)
+        return try await start(size: size, configuration: configuration, program: program, spares: spares, observers: observers)
     }
 
     static func start(
-        size: Int, configuration: ApacheZooKeeperConfiguration, program: ZooKeeperServerProcess.Program, spares: Int = 0
+        size: Int, configuration: ApacheZooKeeperConfiguration, program: ZooKeeperServerProcess.Program, spares: Int = 0,
+        observers: Set<Int> = []
     ) async throws -> ApacheZooKeeperEnsemble {
         precondition(size >= 1, "an ensemble needs at least one member")
         var attempt = 1
         while true {
-            let ensemble = try create(size: size, spares: spares, configuration: configuration, program: program)
+            let ensemble = try create(
+                size: size, spares: spares, observers: observers, configuration: configuration, program: program)
             do {
                 for node in ensemble.nodes.prefix(size) { try node.launch() }
                 _ = try await ensemble.waitForQuorum(timeout: configuration.startupTimeout, failIfAnyExits: true)
@@ -138,6 +141,7 @@ public final class ApacheZooKeeperEnsemble: Sendable {
     private static func create(
         size: Int,
         spares: Int,
+        observers: Set<Int>,
         configuration: ApacheZooKeeperConfiguration,
         program: ZooKeeperServerProcess.Program
     ) throws -> ApacheZooKeeperEnsemble {
@@ -159,11 +163,13 @@ public final class ApacheZooKeeperEnsemble: Sendable {
                     directory: node.directory, dataDirectory: node.dataDirectory, logFile: node.logFile))
             }
             let serverLines = members.map {
-                "server.\($0.id)=127.0.0.1:\($0.quorumPort):\($0.electionPort):participant;127.0.0.1:\($0.clientPort)"
+                let role = observers.contains($0.id) ? "observer" : "participant"
+                return "server.\($0.id)=127.0.0.1:\($0.quorumPort):\($0.electionPort):\(role);127.0.0.1:\($0.clientPort)"
             }
             for (node, member) in zip(nodes, members) {
                 let listed = member.id <= size ? Array(serverLines.prefix(size)) : serverLines
-                try node.writeConfiguration(node.standardConfigurationLines() + listed)
+                let peerType = observers.contains(member.id) ? ["peerType=observer"] : []
+                try node.writeConfiguration(node.standardConfigurationLines() + peerType + listed)
                 try "\(member.id)\n".write(
                     to: node.dataDirectory.appendingPathComponent("myid"), atomically: true, encoding: .utf8)
             }
