@@ -122,7 +122,13 @@ public final class LocalEnsemble: @unchecked Sendable {
         for name in names where name.hasPrefix("member") {
             guard let id = Int(name.dropFirst("member".count)) else { continue }
             let directory = root + "/" + name
-            guard let text = try? String(contentsOfFile: directory + "/zoo.cfg", encoding: .utf8) else { continue }
+            guard var text = try? String(contentsOfFile: directory + "/zoo.cfg", encoding: .utf8) else { continue }
+            // After a reconfig the membership lives in the file zoo.cfg points at.
+            if let dynamic = LocalEnsembleLayout.dynamicConfigurationFile(in: text),
+                let membership = try? String(contentsOfFile: dynamic, encoding: .utf8)
+            {
+                text += "\n" + membership
+            }
             guard let member = LocalEnsembleLayout.member(fromConfiguration: text, id: id, directory: directory) else {
                 throw ShellError("ensemble: \(directory)/zoo.cfg has no server.\(id) line written by zksh")
             }

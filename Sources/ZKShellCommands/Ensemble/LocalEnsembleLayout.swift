@@ -119,6 +119,16 @@ public enum LocalEnsembleLayout {
         return member(fromServerSpec: spec, id: id, directory: directory)
     }
 
+    /// The `dynamicConfigFile` a `zoo.cfg` names (a member writes one after a reconfig), if any.
+    public static func dynamicConfigurationFile(in text: String) -> String? {
+        for rawLine in text.split(whereSeparator: \.isNewline) {
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            guard line.hasPrefix("dynamicConfigFile"), let equals = line.firstIndex(of: "=") else { continue }
+            return String(line[line.index(after: equals)...]).trimmingCharacters(in: .whitespaces)
+        }
+        return nil
+    }
+
     /// The `server.N` entries of a `zoo.cfg`, by id (values as written after `=`).
     public static func serverLines(in text: String) -> [Int: String] {
         var servers: [Int: String] = [:]
