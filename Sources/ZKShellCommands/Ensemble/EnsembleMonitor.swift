@@ -71,6 +71,8 @@ struct EnsembleMonitor: Sendable {
                                              sides: sides) {
                     for event in tracker.flush() { report(event) }
                     report(.settled(after: clock.now - start, roles: roles))
+                    let moved = tracker.connectionChanges
+                    if !moved.isEmpty { report(.clients(moved)) }
                     return .settled(roles)
                 }
                 if clock.now >= deadline {

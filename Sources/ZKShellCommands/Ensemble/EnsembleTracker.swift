@@ -85,6 +85,16 @@ public enum EnsembleEvent: Equatable, Sendable, CustomStringConvertible {
     /// Every member is where it should be, `after` the action: one leader with its followers on
     /// a side with a quorum, the members of a side without one looking, stopped members down.
     case settled(after: Duration, roles: [Int: MemberRole])
+    /// Where the client connections went: each member whose count changed since the action
+    /// (nil: the member was down).
+    case clients([ConnectionChange])
+
+    /// One member's client connections before and after an action.
+    public struct ConnectionChange: Equatable, Sendable {
+        public var member: Int
+        public var before: Int?
+        public var after: Int?
+    }
 
     public var description: String {
         switch self {
@@ -111,6 +121,10 @@ public enum EnsembleEvent: Equatable, Sendable, CustomStringConvertible {
             return "member \(member) \(role == .unknown ? "answers in an unknown role" : role.rawValue)"
         case .settled(let after, let roles):
             return "settled after \(Self.milliseconds(after)) ms: " + Self.summary(roles)
+        case .clients(let changes):
+            let count = { (value: Int?) in value.map(String.init) ?? "down" }
+            return "clients: " + changes.map { "member \($0.member) \(count($0.before)) → \(count($0.after))" }
+                .joined(separator: ", ")
         }
     }
 
@@ -168,6 +182,11 @@ public enum EnsembleEvent: Equatable, Sendable, CustomStringConvertible {
             var object: [String: JSONValue] = [:]
             for (id, role) in roles { object[String(id)] = .string(role.rawValue) }
             return ["event": "settled", "afterMs": .integer(Self.milliseconds(after)), "roles": .object(object)]
+        case .clients(let changes):
+            return ["event": "clients", "members": .array(changes.map { change in
+                ["member": .integer(Int64(change.member)), "before": change.before.map { .integer(Int64($0)) } ?? .null,
+                 "after": change.after.map { .integer(Int64($0)) } ?? .null]
+            })]
         }
     }
 }
@@ -185,21 +204,28 @@ struct EnsembleTracker: Sendable {
     struct Observation: Equatable, Sendable {
         var role: MemberRole
         var zxid: Int64?
+        /// Client connections (srvr's `Connections`), when the member answered.
+        var connections: Int?
 
-        init(role: MemberRole, zxid: Int64? = nil) {
+        init(role: MemberRole, zxid: Int64? = nil, connections: Int? = nil) {
             self.role = role
             self.zxid = zxid
+            self.connections = connections
         }
 
-        /// The role and zxid a `srvr` reply shows.
+        /// The role, zxid and connection count a `srvr` reply shows.
         init(_ reply: MemberReply) {
             self.role = MemberRole(reply)
-            self.zxid = reply.reply.flatMap { FourLetterWordReply.summary($0)["Zxid"] }.flatMap(FourLetterWordReply.zxid)
+            let summary = reply.reply.map { FourLetterWordReply.summary($0) }
+            self.zxid = summary?["Zxid"].flatMap(FourLetterWordReply.zxid)
+            self.connections = summary?["Connections"].flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         }
     }
 
     /// The latest observation of every member.
     private(set) var last: [Int: Observation]
+    /// Client connections per member before the action.
+    private let connectionsBefore: [Int: Int]
     /// The leader each follower or observer was last reported with.
     private var reportedLeader: [Int: Int] = [:]
     /// Followers and observers not reported yet because their leader did not show.
@@ -209,6 +235,7 @@ struct EnsembleTracker: Sendable {
     /// `baseline` are taken as down).
     init(baseline: [Int: Observation], sides: [Set<Int>]) {
         self.last = baseline
+        self.connectionsBefore = baseline.compactMapValues(\.connections)
         for (id, observation) in baseline where observation.role == .follower || observation.role == .observer {
             if let leader = Self.leader(of: id, in: baseline, sides: sides) { reportedLeader[id] = leader }
         }
@@ -286,6 +313,16 @@ struct EnsembleTracker: Sendable {
         }
         pending = []
         return events
+    }
+
+    /// The members whose client connections changed since the baseline (the clients that moved).
+    var connectionChanges: [EnsembleEvent.ConnectionChange] {
+        let ids = Set(connectionsBefore.keys).union(last.keys).sorted()
+        return ids.compactMap { id in
+            let before = connectionsBefore[id]
+            let after = last[id]?.connections
+            return before == after ? nil : EnsembleEvent.ConnectionChange(member: id, before: before, after: after)
+        }
     }
 
     /// The roles of the latest observation.
