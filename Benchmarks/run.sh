@@ -49,7 +49,7 @@ except Exception: print("")' "$1")" = imok ]; do
 # --- Build -------------------------------------------------------------------------------------
 if [ -z "${ZKSH:-}" ]; then
     log "building zksh (release)"
-    (cd "$repo" && swift build -c release --product zksh --scratch-path .build-bench >"$work/build.log" 2>&1) \
+    (cd "$repo" && swift build -c release --static-swift-stdlib --product zksh --scratch-path .build-bench >"$work/build.log" 2>&1) \
         || { tail -30 "$work/build.log" >&2; exit 1; }
     ZKSH="$repo/.build-bench/release/zksh"
 fi
