@@ -328,7 +328,8 @@ struct EnsembleTrackerTests {
             sides: all)
         #expect(tracker.connectionChanges.isEmpty)
         _ = tracker.observed([1: Observation(role: .leader, connections: 2), 2: Observation(role: .follower, connections: 1),
-                              3: Observation(role: .down)], sides: all, elapsed: .milliseconds(300))
+                              3: Observation(role: .down), 4: Observation(role: .follower, connections: 0)],
+                             sides: all, elapsed: .milliseconds(300))
         let changes = tracker.connectionChanges
         #expect(changes == [.init(member: 1, before: 0, after: 2), .init(member: 3, before: 2, after: nil)])
         #expect(EnsembleEvent.clients(changes).description == "clients: member 1 0 → 2, member 3 2 → down")

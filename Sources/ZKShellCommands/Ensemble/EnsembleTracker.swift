@@ -315,13 +315,14 @@ struct EnsembleTracker: Sendable {
         return events
     }
 
-    /// The members whose client connections changed since the baseline (the clients that moved).
+    /// The members whose client connections changed since the baseline (the clients that
+    /// moved). A member that went down or came up without clients is no news.
     var connectionChanges: [EnsembleEvent.ConnectionChange] {
         let ids = Set(connectionsBefore.keys).union(last.keys).sorted()
         return ids.compactMap { id in
             let before = connectionsBefore[id]
             let after = last[id]?.connections
-            return before == after ? nil : EnsembleEvent.ConnectionChange(member: id, before: before, after: after)
+            return (before ?? 0) == (after ?? 0) ? nil : EnsembleEvent.ConnectionChange(member: id, before: before, after: after)
         }
     }
 
