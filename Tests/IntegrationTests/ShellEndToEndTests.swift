@@ -100,6 +100,59 @@ import ZooKeeperTestSupport
         return url
     }
 
+    /// A long recursive command draws a progress line on the terminal's standard error, and
+    /// Ctrl-C stops it with a report of what was done; the shell keeps running.
+    @Test func progressLineAndCtrlCOutOfALongCopy() async throws {
+        let server = try await ZkshServer.start()
+        defer { server.stop() }
+        let root = uniquePath("progress")
+        let client = try await connectedClient(server.connectString)
+        try await client.create(root)
+        // 20 groups of 1,000: enough that the copy runs for a while in a debug build.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<20 {
+                group.addTask { _ = try await client.create(String(format: "\(root)/g%02d", index)) }
+            }
+            try await group.waitForAll()
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var inFlight = 0
+            for index in 0..<20_000 {
+                if inFlight >= 200 {
+                    try await group.next()
+                    inFlight -= 1
+                }
+                group.addTask { _ = try await client.create(String(format: "\(root)/g%02d/n%05d", index % 20, index)) }
+                inFlight += 1
+            }
+            try await group.waitForAll()
+        }
+        let home = try temporaryHome()
+        defer { try? FileManager.default.removeItem(at: home) }
+        let tmux = try startShell(server.connectString, home: home)
+        defer { tmux.kill() }
+        _ = try await tmux.waitFor("(CONNECTED) /]")
+
+        tmux.sendLine("cp \(root) \(root)-copy")
+        let screen = try await tmux.waitUntil(timeout: .seconds(60)) { $0.contains("nodes copied") }
+        #expect(screen.contains("cp: "), "\(screen)")
+        tmux.sendControlC()
+        let after = try await tmux.waitFor("interrupted after copying", timeout: .seconds(30))
+        #expect(after.contains("cp: interrupted after copying"), "\(after)")
+        // The report follows the last progress line (the terminal echoed ^C after it), and the
+        // shell is still there.
+        let lines = after.split(separator: "\n").map(String.init)
+        if let report = lines.firstIndex(where: { $0.contains("interrupted after copying") }) {
+            #expect(report > 0 && lines[report - 1].contains("nodes copied"), "\(after)")
+        }
+        tmux.sendLine("create \(root)-after")
+        _ = try await tmux.waitFor("Created \(root)-after", timeout: .seconds(15))
+        let copied = try await client.getAllChildrenNumber(root + "-copy")
+        #expect(copied < 20_020, "the copy stopped part-way (\(copied) nodes)")
+        tmux.sendLine("quit")
+        try await client.close()
+    }
+
     @Test func typingCommandsCompletionWatchAndCtrlC() async throws {
         let server = try await SharedServer.get()
         let home = try temporaryHome()
