@@ -35,6 +35,7 @@ public struct CommandRegistry: Sendable {
         RemoveWatchesCommand.self,
         PrintWatchesCommand.self,
         ConfigCommand.self,
+        ReconfigCommand.self,
         ListQuotaCommand.self,
         SetQuotaCommand.self,
         DelQuotaCommand.self,

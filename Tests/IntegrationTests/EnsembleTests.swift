@@ -256,6 +256,48 @@ import ZooKeeperTestSupport
     }
 }
 
+/// The shell's `reconfig` command, against both kinds of ensemble.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct ShellReconfigTests {
+    @Test(arguments: TestServerKind.allCases) func reconfigCommand(kind: TestServerKind) async throws {
+        var configuration = ApacheZooKeeperConfiguration()
+        configuration.extraConfiguration = ["reconfigEnabled": "true"]
+        let ensemble = try await kind.startEnsemble(size: 3, configuration: configuration)
+        defer { ensemble.stop() }
+        let zksh = builtProductPath("zksh")
+        // A follower leaves (removing the leader drops its followers' clients in ZooKeeper).
+        let leader = try #require(ensemble.leader())
+        let leaving = try #require(ensemble.members.last { $0.id != leader }).id
+        let survivors = ensemble.members.filter { $0.id != leaving }.map(\.connectString).joined(separator: ",")
+        func run(_ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+            try await blocking { try runProcess(zksh, ["-s", survivors] + arguments, timeout: .seconds(60)) }
+        }
+        let usage = try await run(["-c", "reconfig"])
+        #expect(usage.status == 2, "\(usage.stderr)")
+        let denied = try await run(["-c", "reconfig -remove \(leaving)"])
+        #expect(denied.status == 1 && denied.stderr.contains("NOAUTH"), "\(denied.stderr)")
+        let stale = try await run(["--auth", "digest:super:admin", "-c", "reconfig -remove \(leaving) -v 1"])
+        #expect(stale.status == 1 && stale.stderr.contains("BADVERSION"), "\(stale.stderr)")
+
+        let removed = try await run(["--auth", "digest:super:admin", "-c", "reconfig -remove \(leaving)"])
+        #expect(removed.status == 0, "\(removed.stderr)")
+        #expect(removed.stdout.hasPrefix("Committed new configuration:\nserver."), "\(removed.stdout)")
+        #expect(!removed.stdout.contains("server.\(leaving)="), "\(removed.stdout)")
+        let json = try await run(["--json", "config"])
+        #expect(json.stdout.contains("\"members\":[\"server."), "\(json.stdout)")
+        #expect(!json.stdout.contains("server.\(leaving)="), "\(json.stdout)")
+
+        if kind == .zksh {
+            // zksh also answers when the leader removes itself (its followers take the new
+            // membership just after the reply has passed); the last member then leads alone.
+            let last = try #require(ensemble.members.first { $0.id != leader && $0.id != leaving })
+            let stepDown = try await run(["--auth", "digest:super:admin", "-c", "reconfig -remove \(leader)"])
+            #expect(stepDown.status == 0, "\(stepDown.stderr)")
+            #expect(!stepDown.stdout.contains("server.\(leader)="), "\(stepDown.stdout)")
+            try await eventually("the last member leads", within: .seconds(30)) { ensemble.mode(of: last.id) == "leader" }
+        }
+    }
+}
+
 /// Clients we did not write, against a zksh ensemble that loses a member mid-run.
 @Suite(.serialized, .timeLimit(.minutes(3))) struct EnsembleRealClientTests {
     /// kazoo writes continuously while the leader is SIGKILLed: its session, ephemeral node and

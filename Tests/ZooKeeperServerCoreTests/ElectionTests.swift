@@ -180,3 +180,52 @@ import Testing
         #expect(machine.proposal.leader == 1)
     }
 }
+
+@Suite struct LoneVoterTests {
+    struct NoSnapshots: ZabSnapshotSource {
+        func currentSnapshot() -> ZabSnapshot { ZabSnapshot(zxid: 0, bytes: []) }
+    }
+
+    /// A one-voter ensemble elects itself after finalizeWait, and so does the last voter left
+    /// by a reconfig that removed its leader.
+    @Test func aLoneVoterLeads() {
+        var election = LeaderElection(configuration: .init(id: 1, members: QuorumMembers(voters: [1])))
+        #expect(election.start(lastZxid: 0, peerEpoch: 0, now: 0).isEmpty)
+        let decided = election.tick(now: 250)
+        #expect(decided.contains { if case .decided(1, .leading, _, _) = $0 { return true } else { return false } }, "\(decided)")
+
+        var peer = ZabPeer(
+            configuration: ZabConfiguration(id: 1, members: QuorumMembers(voters: [1, 3]), tickTime: 200),
+            persisted: ZabPersistentState(), snapshots: NoSnapshots(), randomSeed: 1)
+        _ = peer.start(now: 0)
+        _ = peer.reconfigure(QuorumMembers(voters: [1]), now: 10)
+        var roles: [ZabRole] = []
+        for now in stride(from: Int64(20), through: 1000, by: 10) {
+            for action in peer.tick(now: now) {
+                if case .roleChanged(let role) = action { roles.append(role) }
+                if case .appendLog = action { _ = peer.logSynced(through: peer.lastLoggedZxid, now: now) }
+            }
+        }
+        #expect(roles.contains(.leading(epoch: 1, established: true)), "\(roles)")
+
+        // A follower whose leader left the membership.
+        var follower = ZabPeer(
+            configuration: ZabConfiguration(id: 1, members: QuorumMembers(voters: [1, 2, 3]), tickTime: 200),
+            persisted: ZabPersistentState(), snapshots: NoSnapshots(), randomSeed: 2)
+        _ = follower.start(now: 0)
+        _ = follower.received(.notification(Notification(leader: 3, zxid: 0, electionEpoch: 1, peerEpoch: 0, state: .following)), from: 2, now: 5)
+        _ = follower.received(.notification(Notification(leader: 3, zxid: 0, electionEpoch: 1, peerEpoch: 0, state: .leading)), from: 3, now: 5)
+        #expect(follower.role == .following(leader: 3, established: false), "\(follower.role)")
+        var followerRoles: [ZabRole] = []
+        for action in follower.reconfigure(QuorumMembers(voters: [1]), now: 10) {
+            if case .roleChanged(let role) = action { followerRoles.append(role) }
+        }
+        for now in stride(from: Int64(20), through: 1000, by: 10) {
+            for action in follower.tick(now: now) {
+                if case .roleChanged(let role) = action { followerRoles.append(role) }
+                if case .appendLog = action { _ = follower.logSynced(through: follower.lastLoggedZxid, now: now) }
+            }
+        }
+        #expect(followerRoles.contains(.leading(epoch: 1, established: true)), "\(followerRoles)")
+    }
+}

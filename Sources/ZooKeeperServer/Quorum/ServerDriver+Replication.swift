@@ -234,7 +234,16 @@ extension ServerDriver {
                 }
                 if Self.transactionType(entry.bytes) == .reconfig, let membership = Self.membership(in: entry.bytes) {
                     core.reconfigCommitted()
-                    runZab(replication.adopt(membership, now: Replication.now()))
+                    if case .following(let leader, _) = replication.role, !membership.servers.contains(where: { $0.id == leader }) {
+                        // The leader removed itself: its reply to the client that asked comes
+                        // right after this COMMIT on the same link, so take the new membership
+                        // (and with it the search for a new leader) a moment later.
+                        loop.scheduleTask(in: .milliseconds(20)) { [self] in
+                            if let replication = self.replication { runZab(replication.adopt(membership, now: Replication.now())) }
+                        }
+                    } else {
+                        runZab(replication.adopt(membership, now: Replication.now()))
+                    }
                 }
                 if replication.snapshotWanted, replication.canSnapshot(core), !snapshotInProgress {
                     replication.snapshotWanted = false

@@ -180,6 +180,9 @@ public struct ZabPeer: Sendable {
             if !members.isVoter(configuration.id) { becomeLooking(now: now, actions: &actions) }
         } else if let f = follower, !members.all.contains(f.leader) || !members.all.contains(configuration.id) {
             becomeLooking(now: now, actions: &actions)
+        } else if follower == nil, started, isMember {
+            // Electing: count the votes again against the new membership (a new round).
+            becomeLooking(now: now, actions: &actions)
         }
         return actions
     }
