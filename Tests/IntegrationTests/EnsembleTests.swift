@@ -286,6 +286,16 @@ import ZooKeeperTestSupport
         #expect(json.stdout.contains("\"members\":[\"server."), "\(json.stdout)")
         #expect(!json.stdout.contains("server.\(leaving)="), "\(json.stdout)")
 
+        // The whole membership from a file (as a dynamic configuration file has it): the same
+        // members again, in a new version.
+        let members = try await run(["config", "-c"])
+        let file = NSTemporaryDirectory() + "zksh-members-\(UUID().uuidString.prefix(8)).cfg"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try members.stdout.write(toFile: file, atomically: true, encoding: .utf8)
+        let whole = try await run(["--auth", "digest:super:admin", "-c", "reconfig -file \(file)"])
+        #expect(whole.status == 0, "\(whole.stderr)")
+        #expect(whole.stdout.contains(members.stdout), "\(whole.stdout)")
+
         if kind == .zksh {
             // zksh also answers when the leader removes itself (its followers take the new
             // membership just after the reply has passed); the last member then leads alone.
