@@ -154,7 +154,8 @@ def main():
     out.append("")
 
     # (d) memory
-    out.append("## (d) Server resident memory with 100,000 znodes of 100 bytes")
+    fill = max([row.get("fill") or row.get("znodes") or 0 for row in rows if row.get("section") == "memory"] + [0])
+    out.append(f"## (d) Server resident memory with {fill:,} znodes of 100 bytes, and restart time")
     out.append("")
     out.append("| server | znodes under /zkbench-fill | RSS idle MiB | RSS loaded MiB | RSS after forced GC MiB |")
     out.append("|---|---:|---:|---:|---:|")
@@ -167,9 +168,9 @@ def main():
     a, z = mem["apache"].get("rss_kib"), mem["zkserve"].get("rss_kib")
     for server, name in [("apache", "Apache ZooKeeper"), ("zkserve", "zksh serve")]:
         loaded = mem[server].get("znodes") or 0
-        if loaded < 100_000:
+        if loaded < fill:
             gaps.append(f"memory: {name} holds only {loaded:,} znodes after the bounded fill (150 s, 4×32 creates in "
-                        "flight), so its RSS is not at 100,000 znodes and the RSS ratio is not comparable")
+                        f"flight), so its RSS is not at {fill:,} znodes and the RSS ratio is not comparable")
     if a and z:
         out.append("")
         out.append(f"zksh serve / ZooKeeper (loaded RSS): {z / a:.2f} (goal ≤ 0.33). ZooKeeper's RSS is VmRSS of the JVM "
@@ -178,6 +179,17 @@ def main():
         if z / a > 1 / 3:
             gaps.append(f"server memory: zksh serve RSS {z / 1024:.0f} MiB is {z / a:.2f} of ZooKeeper's {a / 1024:.0f} MiB (goal ≤ 0.33)")
     out.append("")
+    ra = find(section="restart", server="apache") or {}
+    rz = find(section="restart", server="zkserve") or {}
+    out.append("| restart with the tree (SIGTERM, start, until srvr shows every znode) | Apache ZooKeeper | zksh serve | zksh/ZooKeeper |")
+    out.append("|---|---:|---:|---:|")
+    rr = ratio(rz.get("restart_ms"), ra.get("restart_ms"))
+    out.append(f"| ms ({fmt(ra.get('znodes'))} / {fmt(rz.get('znodes'))} znodes) | {fmt(ra.get('restart_ms'))} | {fmt(rz.get('restart_ms'))} | {fmt(rr, 2)}× |")
+    out.append("")
+    if rr is not None and rr >= 1.0:
+        gaps.append(f"restart: zksh serve took {rz.get('restart_ms')} ms, ZooKeeper {ra.get('restart_ms')} ms (goal: below ZooKeeper's)")
+    if not rz.get("restart_ms") or not ra.get("restart_ms"):
+        gaps.append("restart: no figure for one of the servers (" + (rz.get("error") or ra.get("error") or "missing") + ")")
 
     # (e) ensembles
     out.append("## (e) Three-member ensembles (tickTime 2000, fsync on, same zoo.cfg files)")

@@ -17,7 +17,7 @@ WARMUP="${WARMUP:-1}"
 SESSIONS="${SESSIONS:-4}"
 DEPTH="${DEPTH:-32}"
 OPS="${OPS:-2000000}"
-FILL="${FILL:-100000}"
+FILL="${FILL:-1000000}"
 command_line="Benchmarks/run.sh${*:+ $*}"
 
 work="$(mktemp -d /tmp/zksh-bench.XXXXXX)"
@@ -176,7 +176,58 @@ for target in apache zkserve; do
         gc="$(rss_kib "$pid")"
     fi
     count="$("$ZKSH" -s "${!target}" -c 'getAllChildrenNumber /zkbench-fill' 2>/dev/null | tr -dc 0-9 || true)"
-    echo "{\"section\":\"memory\",\"server\":\"$target\",\"rss_idle_kib\":$before,\"rss_kib\":$after,\"rss_after_gc_kib\":$gc,\"znodes\":${count:-0}}" >>"$results"
+    echo "{\"section\":\"memory\",\"server\":\"$target\",\"rss_idle_kib\":$before,\"rss_kib\":$after,\"rss_after_gc_kib\":$gc,\"znodes\":${count:-0},\"fill\":$FILL}" >>"$results"
+done
+
+# --- (d2) Restart time with that tree (snapshot and log replay) ---------------------------------
+serving_with() {  # port nodes: polls srvr every 10 ms until the node count reaches nodes (120 s at most)
+    /usr/bin/python3 - "$1" "$2" <<'EOF'
+import re, socket, sys, time
+port, nodes = int(sys.argv[1]), int(sys.argv[2])
+deadline = time.monotonic() + 120
+while time.monotonic() < deadline:
+    try:
+        s = socket.create_connection(("127.0.0.1", port), 0.5); s.sendall(b"srvr"); data = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk: break
+            data += chunk
+        m = re.search(rb"Node count: (\d+)", data)
+        if m and int(m.group(1)) >= nodes: sys.exit(0)
+    except OSError:
+        pass
+    time.sleep(0.01)
+sys.exit(1)
+EOF
+}
+for target in apache zkserve; do
+    pid_var=apache_pid; port="$apache_port"; [ "$target" = zkserve ] && { pid_var=zksh_pid; port="$zksh_port"; }
+    nodes="$(/usr/bin/python3 -c '
+import re,socket,sys
+s=socket.create_connection(("127.0.0.1",int(sys.argv[1])),2); s.sendall(b"srvr"); d=b""
+while True:
+    c=s.recv(4096)
+    if not c: break
+    d+=c
+print(re.search(rb"Node count: (\d+)", d).group(1).decode())' "$port" 2>/dev/null || true)"
+    log "restart: $target with ${nodes:-?} znodes"
+    kill -TERM "${!pid_var}" 2>/dev/null || true
+    wait "${!pid_var}" 2>/dev/null || true
+    start=$(date +%s%N)
+    if [ "$target" = apache ]; then
+        java -Xmx1000m -Dzookeeper.forceSync=yes -cp "/etc/zookeeper/conf:$ZK_CLASSPATH" \
+            org.apache.zookeeper.server.quorum.QuorumPeerMain "$work/apache/zoo.cfg" >>"$work/apache/server.log" 2>&1 &
+    else
+        "$ZKSH" serve "$work/zksh/zoo.cfg" >>"$work/zksh/server.log" 2>&1 &
+    fi
+    printf -v "$pid_var" '%s' "$!"
+    pids+=("$!")
+    if serving_with "$port" "${nodes:-1}"; then
+        ms=$(( ($(date +%s%N) - start) / 1000000 ))
+        echo "{\"section\":\"restart\",\"server\":\"$target\",\"znodes\":${nodes:-0},\"restart_ms\":$ms}" >>"$results"
+    else
+        echo "{\"section\":\"restart\",\"server\":\"$target\",\"error\":\"did not serve its tree within 120 s\"}" >>"$results"
+    fi
 done
 
 # --- (e) Three-member ensembles: write throughput, and leader failover ----------------------------

@@ -41,6 +41,7 @@ public final class ServerDriver: @unchecked Sendable {
     private var purgeTask: RepeatedTask?
     private let startedAt = NIODeadline.now()
     var snapshotInProgress = false
+    private var snapshotAfterStart = false
     var stopping = false
     private var traceMask: Int64 = 0
     private var packetsReceivedBaseline = 0
@@ -88,16 +89,10 @@ public final class ServerDriver: @unchecked Sendable {
             guard let self else { return }
             self.loop.execute { self.commitCompleted(result) }
         }
-        if !recovery.transactions.isEmpty, replication == nil {
-            // As ZooKeeper does after loading: a fresh snapshot, so the replayed log can be purged.
-            let snapshot = core.snapshot()
-            storage.log.rollSegment()
-            do {
-                try storage.snapshots.write(zxid: snapshot.zxid, bytes: snapshot.bytes)
-            } catch {
-                logger.warning("could not write the start-up snapshot: \(error)")
-            }
-        }
+        // As ZooKeeper does after loading: a fresh snapshot, so the replayed log can be purged.
+        // It is written once the server listens (off the loop), not before: a large tree serves
+        // seconds sooner, and the log it replaces stays until the snapshot is durable.
+        snapshotAfterStart = !recovery.transactions.isEmpty && replication == nil
     }
 
     static func clock() -> ServerClock {
@@ -127,6 +122,7 @@ public final class ServerDriver: @unchecked Sendable {
         try loop.submit { [self] in
             serverChannel = channel
             if replication != nil { startReplication() }
+            if snapshotAfterStart { takeSnapshot() }
             let interval = max(10, min(100, settings.core.tickTime / 10))
             tickTask = loop.scheduleRepeatedTask(initialDelay: .milliseconds(Int64(interval)), delay: .milliseconds(Int64(interval))) { [self] _ in
                 run(core.tick(now: Self.clock()))

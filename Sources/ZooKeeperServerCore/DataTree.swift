@@ -98,6 +98,25 @@ public struct DataTree: Sendable {
     /// snapshot is loaded. Kept in `PathTrie`'s form, `/` and the path's non-blank components.
     public private(set) var quotaPaths: Set<String> = []
     public var extendedTypesEnabled: Bool
+    /// Every distinct ACL list in the tree, once: nodes share its storage (ZooKeeper's ACL
+    /// cache), so a million nodes with the same ACL hold one copy of it.
+    private var aclTable: [[ACL]: [ACL]] = [:]
+    private var lastInternedACL: [ACL] = []
+
+    /// The shared copy of `acl`.
+    mutating func intern(_ acl: [ACL]) -> [ACL] {
+        // Neighbouring nodes (a snapshot's order, a client's creates) mostly share their ACL.
+        if acl == self.lastInternedACL { return self.lastInternedACL }
+        let shared: [ACL]
+        if let existing = self.aclTable[acl] {
+            shared = existing
+        } else {
+            self.aclTable[acl] = acl
+            shared = acl
+        }
+        self.lastInternedACL = shared
+        return shared
+    }
 
     /// Where the ensemble's membership is kept.
     public static let configPath = "/zookeeper/config"
@@ -197,7 +216,7 @@ public struct DataTree: Sendable {
             guard let parentIndex = self.nodes.index(forKey: parentPath) else { return .error(.noNode) }
             guard self.nodes[path] == nil else { return .error(.nodeExists) }
             let node = DataNode(
-                data: data, acl: acl, czxid: header.zxid, mzxid: header.zxid, ctime: header.time, mtime: header.time,
+                data: data, acl: self.intern(acl), czxid: header.zxid, mzxid: header.zxid, ctime: header.time, mtime: header.time,
                 ephemeralOwner: owner, pzxid: header.zxid)
             // The parent is changed in place: a copy of it would copy its whole child set on
             // every create, making a create under a parent with n children cost O(n).
@@ -249,7 +268,7 @@ public struct DataTree: Sendable {
             return .setData(self.stat(of: node))
         case .setACL(let path, let acl, let version):
             guard var node = self.nodes[path] else { return .error(.noNode) }
-            node.acl = acl
+            node.acl = self.intern(acl)
             node.aversion = version
             self.nodes[path] = node
             return .setACL(self.stat(of: node))
@@ -403,10 +422,12 @@ public struct DataTree: Sendable {
         self.extendedTypesEnabled = extendedTypesEnabled
         let count = try buffer.txnInt("count")
         guard count >= 0 else { throw .unreasonableLength(field: "count", length: Int(count)) }
+        // Each node takes at least a few dozen bytes: a count the buffer cannot hold is a lie.
+        self.nodes.reserveCapacity(min(Int(count), buffer.readableBytes / 40 + 16))
         for _ in 0..<count {
             let path = try buffer.decodeJuteStringNonNull("path")
             let node = DataNode(
-                data: try buffer.decodeJuteBuffer("data"), acl: try buffer.decodeACLVector(),
+                data: try buffer.decodeJuteBuffer("data"), acl: self.intern(try buffer.decodeACLVector()),
                 czxid: try buffer.txnLong("czxid"), mzxid: try buffer.txnLong("mzxid"),
                 ctime: try buffer.txnLong("ctime"), mtime: try buffer.txnLong("mtime"),
                 version: try buffer.txnInt("version"), childCreates: try buffer.txnInt("cversion"),

@@ -13,6 +13,28 @@ import Testing
         #expect(CRC32C.checksum((0..<32).map { UInt8(31 - $0) }) == 0x113F_DB5C)
     }
 
+    /// Eight bytes at a time gives what one byte at a time gives, for every length and split.
+    @Test func slicingMatchesTheBytewiseDefinition() {
+        func bytewise(_ bytes: [UInt8]) -> UInt32 {
+            var crc: UInt32 = 0xFFFF_FFFF
+            for byte in bytes {
+                crc ^= UInt32(byte)
+                for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
+            }
+            return crc ^ 0xFFFF_FFFF
+        }
+        var generator = SystemRandomNumberGenerator()
+        for length in 0..<70 {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            #expect(CRC32C.checksum(bytes) == bytewise(bytes), "length \(length)")
+            let split = length == 0 ? 0 : Int.random(in: 0...length, using: &generator)
+            var crc = CRC32C()
+            crc.update(bytes[..<split])
+            crc.update(bytes[split...])
+            #expect(crc.value == bytewise(bytes), "length \(length) split at \(split)")
+        }
+    }
+
     @Test func incrementalUpdatesMatchOneShot() {
         var generator = SeededBytes(state: 42)
         let data = generator.bytes(1000)

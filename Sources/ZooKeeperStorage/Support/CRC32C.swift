@@ -1,4 +1,6 @@
-/// CRC-32C (Castagnoli, reflected polynomial `0x82F63B78`), table-driven, one byte at a time.
+/// CRC-32C (Castagnoli, reflected polynomial `0x82F63B78`), table-driven, eight bytes at a
+/// time ("slicing-by-8": eight 256-entry tables, one lookup per input byte but no dependency
+/// between the lookups of one 8-byte step), the tail one byte at a time.
 ///
 /// The checksum iSCSI, ext4 and etcd's WAL use; `CRC32C.checksum("123456789".utf8)` is
 /// `0xE3069283`. Feed data in pieces with `update(_:)`; the result does not depend on how the
@@ -12,9 +14,21 @@ public struct CRC32C: Sendable, Hashable {
     /// Feeds `bytes` into the checksum.
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
         var crc = state
-        CRC32C.table.withUnsafeBufferPointer { table in
-            for byte in bytes {
-                crc = table[Int(UInt8(truncatingIfNeeded: crc) ^ byte)] ^ (crc >> 8)
+        CRC32C.tables.withUnsafeBufferPointer { t in
+            var offset = 0
+            let count = bytes.count
+            while count - offset >= 8 {
+                let low = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) ^ crc
+                let high = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
+                crc = t[7 * 256 + Int(low & 0xFF)] ^ t[6 * 256 + Int((low >> 8) & 0xFF)]
+                    ^ t[5 * 256 + Int((low >> 16) & 0xFF)] ^ t[4 * 256 + Int(low >> 24)]
+                    ^ t[3 * 256 + Int(high & 0xFF)] ^ t[2 * 256 + Int((high >> 8) & 0xFF)]
+                    ^ t[1 * 256 + Int((high >> 16) & 0xFF)] ^ t[Int(high >> 24)]
+                offset += 8
+            }
+            while offset < count {
+                crc = t[Int(UInt8(truncatingIfNeeded: crc) ^ bytes[offset])] ^ (crc >> 8)
+                offset += 1
             }
         }
         state = crc
@@ -39,11 +53,22 @@ public struct CRC32C: Sendable, Hashable {
         return crc.value
     }
 
-    private static let table: [UInt32] = (0..<256).map { index -> UInt32 in
-        var entry = UInt32(index)
-        for _ in 0..<8 {
-            entry = entry & 1 == 1 ? (entry >> 1) ^ 0x82F6_3B78 : entry >> 1
+    /// Table k (entries k*256 ..< (k+1)*256) gives the CRC of a byte followed by k zero bytes.
+    private static let tables: [UInt32] = {
+        var tables = [UInt32](repeating: 0, count: 8 * 256)
+        for index in 0..<256 {
+            var entry = UInt32(index)
+            for _ in 0..<8 {
+                entry = entry & 1 == 1 ? (entry >> 1) ^ 0x82F6_3B78 : entry >> 1
+            }
+            tables[index] = entry
         }
-        return entry
-    }
+        for k in 1..<8 {
+            for index in 0..<256 {
+                let previous = tables[(k - 1) * 256 + index]
+                tables[k * 256 + index] = (previous >> 8) ^ tables[Int(previous & 0xFF)]
+            }
+        }
+        return tables
+    }()
 }
