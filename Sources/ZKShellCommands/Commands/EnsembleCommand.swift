@@ -27,7 +27,8 @@ struct EnsembleCommand: ShellCommand {
             The other actions need a local ensemble. After each, the shell polls the members \
             (srvr every 50 ms, up to --timeout) and prints what happens until the ensemble \
             settles: elections with their time and zxid, members following the new leader, \
-            members looking for one. Ctrl-C stops the waiting, not the action.
+            members looking for one, then which clients moved (connections per member before \
+            and after). Ctrl-C stops the waiting, not the action.
               kill ID…        SIGKILL, like a crash
               stop [ID…]      SIGTERM (SIGKILL after 5 s); without ID the whole ensemble
               restart ID…     stop if running, then start again (same data and ports)
