@@ -261,7 +261,7 @@ public final class ServerDriver: @unchecked Sendable {
         }
     }
 
-    /// Writes the core's state as a snapshot off the loop; one at a time. A member writes only
+    /// Encodes and writes the core's state as a snapshot off the loop; one at a time. A member writes only
     /// committed state: a leader with proposals in flight waits until they are committed.
     func takeSnapshot() {
         guard !snapshotInProgress else {
@@ -273,11 +273,14 @@ public final class ServerDriver: @unchecked Sendable {
             return
         }
         snapshotInProgress = true
-        let snapshot = core.snapshot()
+        // A value copy: it shares the tree's storage (the loop's next change copies what it
+        // changes), so encoding a large tree happens off the loop instead of stalling clients.
+        let frozen = core
         storage.log.rollSegment()
         let store = storage.snapshots
         background.async { [self, logger] in
             let start = NIODeadline.now()
+            let snapshot = frozen.snapshot()
             do {
                 try store.write(zxid: snapshot.zxid, bytes: snapshot.bytes)
                 logger.info("snapshot 0x\(String(snapshot.zxid, radix: 16)) written (\(snapshot.bytes.count) bytes, \((NIODeadline.now() - start).nanoseconds / 1_000_000) ms)")

@@ -68,7 +68,9 @@ import ZooKeeperTestSupport
         let (_, _, watch) = try await client.getDataAndWatch(path)
 
         try await server.restart()
-        try await eventually("the client is connected again") { await client.state == .connected }
+        // A liveness bound: a JVM restarting beside many other test servers can take a while,
+        // and the client's reconnect backoff adds to it (the session lasts 30 s).
+        try await eventually("the client is connected again", within: .seconds(28)) { await client.state == .connected }
         #expect(await client.sessionID == session)
         let ephemeral = try await retryingConnectionLoss { try await client.exists(path + "/eph") }
         #expect(ephemeral?.ephemeralOwner == session)
