@@ -67,6 +67,9 @@ let package = Package(
             pkgConfig: "libedit",
             providers: [.apt(["libedit-dev"]), .brew(["libedit"])]
         ),
+        // Child processes (posix_spawn, nothing inherited) and free loopback ports, for the
+        // shell's local ensembles and the tests' servers.
+        .target(name: "ProcessSupport"),
         // A small Swift line editor over libedit: prompt, history, completion.
         .target(name: "LineEditor", dependencies: ["CLibEdit"]),
         // The shell: one file per command, the registry, output formatting.
@@ -75,6 +78,7 @@ let package = Package(
             dependencies: [
                 "ZooKeeperClient",
                 "LineEditor",
+                "ProcessSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -93,7 +97,7 @@ let package = Package(
         // Test support: starts real Apache ZooKeeper servers and ensembles for integration tests.
         .target(
             name: "ZooKeeperTestSupport",
-            dependencies: [],
+            dependencies: ["ProcessSupport"],
             path: "Tests/ZooKeeperTestSupport"
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -65,9 +66,13 @@ public func runProcess(
             close(stdoutPipe.write)
             close(stderrPipe.write)
         }
-        pid = try spawn(
-            executable, arguments: arguments, environment: variables,
-            stdin: stdin == nil ? devNull : stdinPipe.read, stdout: stdoutPipe.write, stderr: stderrPipe.write)
+        do {
+            pid = try spawnProcess(
+                executable, arguments: arguments, environment: variables,
+                stdin: stdin == nil ? devNull : stdinPipe.read, stdout: stdoutPipe.write, stderr: stderrPipe.write)
+        } catch {
+            throw TestSupportError("\(error)")
+        }
     } catch {
         close(stdinPipe.write)
         close(stdoutPipe.read)
@@ -125,96 +130,6 @@ private func makePipe() throws -> (read: Int32, write: Int32) {
     _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
     _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
     return (fds[0], fds[1])
-}
-
-/// Starts `executable` with the given standard descriptors and nothing else open, an empty
-/// signal mask, default signal handlers, and a new process group.
-private func spawn(
-    _ executable: String,
-    arguments: [String],
-    environment: [String: String],
-    stdin: Int32,
-    stdout: Int32,
-    stderr: Int32
-) throws -> pid_t {
-    #if canImport(Darwin)
-    var actions: posix_spawn_file_actions_t? = nil
-    var attributes: posix_spawnattr_t? = nil
-    #else
-    var actions = posix_spawn_file_actions_t()
-    var attributes = posix_spawnattr_t()
-    #endif
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-
-    posix_spawn_file_actions_adddup2(&actions, stdin, 0)
-    posix_spawn_file_actions_adddup2(&actions, stdout, 1)
-    posix_spawn_file_actions_adddup2(&actions, stderr, 2)
-    #if canImport(Darwin)
-    var flags = Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_CLOEXEC_DEFAULT)
-    #else
-    // Emulate POSIX_SPAWN_CLOEXEC_DEFAULT: close every other descriptor, at spawn time if glibc
-    // can (2.34+), else those open now.
-    if let addCloseFrom = posixSpawnAddCloseFrom {
-        _ = addCloseFrom(&actions, 3)
-    } else {
-        for fd in openFileDescriptors() where fd > 2 {
-            posix_spawn_file_actions_addclose(&actions, fd)
-        }
-    }
-    let flags = Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP)
-    #endif
-    var noSignals = sigset_t()
-    sigemptyset(&noSignals)
-    posix_spawnattr_setsigmask(&attributes, &noSignals)
-    var allSignals = sigset_t()
-    sigfillset(&allSignals)
-    sigdelset(&allSignals, SIGKILL)
-    sigdelset(&allSignals, SIGSTOP)
-    posix_spawnattr_setsigdefault(&attributes, &allSignals)
-    posix_spawnattr_setpgroup(&attributes, 0)
-    posix_spawnattr_setflags(&attributes, Int16(flags))
-
-    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-    let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer {
-        for pointer in argv { free(pointer) }
-        for pointer in envp { free(pointer) }
-    }
-    var pid: pid_t = 0
-    let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-    guard result == 0 else {
-        throw TestSupportError("cannot run \(executable): \(errnoDescription(result))")
-    }
-    return pid
-}
-
-#if !canImport(Darwin)
-/// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), which Swift's Glibc module does not
-/// import; nil where it does not exist.
-private let posixSpawnAddCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
-    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
-        return nil
-    }
-    return unsafeBitCast(
-        symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
-}()
-
-/// The descriptors open in this process, from /proc/self/fd.
-private func openFileDescriptors() -> [Int32] {
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-    let fds = names.compactMap { Int32($0) }
-    return fds.isEmpty ? Array(3..<1024) : fds
-}
-#endif
-
-/// Turns a `waitpid` status into a shell-style exit status.
-private func decodeWaitStatus(_ status: Int32) -> Int32 {
-    let signal = status & 0x7f
-    if signal == 0 { return (status >> 8) & 0xff }  // exited
-    return 128 + signal  // killed by a signal
 }
 
 /// Waits for a child on a dedicated thread, so the wait can be bounded.

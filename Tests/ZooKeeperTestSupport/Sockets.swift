@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -190,61 +191,10 @@ private let handedOutPorts = LockedValue<Set<Int>>([])
 /// There is still a window between this check and the server's own bind; ``ApacheZooKeeperServer``
 /// and ``ApacheZooKeeperEnsemble`` retry with new ports when their first start fails to bind.
 public func freeLoopbackPort() throws -> Int {
-    let ephemeralLow = ephemeralPortRange().lowerBound
-    let low = 20_000
-    if ephemeralLow - low >= 1_000 {
-        var generator = SystemRandomNumberGenerator()
-        for _ in 0..<200 {
-            let candidate = Int.random(in: low..<ephemeralLow, using: &generator)
-            if handedOutPorts.withLock({ $0.contains(candidate) }) { continue }
-            if (try? bindLoopback(port: candidate)) != nil {
-                let fresh = handedOutPorts.withLock { $0.insert(candidate).inserted }
-                if fresh { return candidate }
-            }
-        }
+    do {
+        // Taken ports are reserved here, atomically, so concurrent tests never share one.
+        return try LoopbackPorts.free { port in !handedOutPorts.withLock { $0.insert(port).inserted } }
+    } catch {
+        throw TestSupportError("\(error)")
     }
-    for _ in 0..<50 {
-        let port = try bindLoopback(port: 0)
-        if handedOutPorts.withLock({ $0.insert(port).inserted }) { return port }
-    }
-    throw TestSupportError("could not find a free loopback port")
-}
-
-/// The kernel's range of ports for outgoing connections.
-private func ephemeralPortRange() -> ClosedRange<Int> {
-    #if os(Linux)
-    if let text = try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8) {
-        let numbers = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).compactMap { Int($0) }
-        if numbers.count == 2, numbers[0] <= numbers[1] { return numbers[0]...numbers[1] }
-    }
-    return 32768...60999
-    #else
-    return 49152...65535
-    #endif
-}
-
-/// Binds a TCP socket to 127.0.0.1:`port` (0 means "any"), closes it, and returns the bound port.
-private func bindLoopback(port: Int) throws -> Int {
-    let fd = socket(AF_INET, streamSocketType, 0)
-    guard fd >= 0 else { throw TestSupportError("socket() failed: \(errnoDescription())") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    #if canImport(Darwin)
-    address.sin_len = UInt8(MemoryLayout<sockaddr_in>.size)
-    #endif
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = in_addr_t(UInt32(0x7f00_0001).bigEndian)
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-        }
-    }
-    guard bound == 0 else { throw TestSupportError("bind to port \(port) failed: \(errnoDescription())") }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let named = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    guard named == 0 else { throw TestSupportError("getsockname failed: \(errnoDescription())") }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

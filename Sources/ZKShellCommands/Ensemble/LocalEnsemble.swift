@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 import ZooKeeperClient
 
 #if canImport(Glibc)
@@ -101,7 +102,7 @@ public final class LocalEnsemble: @unchecked Sendable {
     }
 
     private static func makeNew(size: Int, root: String, keepsData: Bool, executable: String) throws -> LocalEnsemble {
-        let ports = try LoopbackPorts.free(count: 3 * size)
+        let ports = try Self.freePorts(count: 3 * size)
         let members = (1...size).map { id in
             LocalEnsembleMember(
                 id: id, clientPort: ports[3 * (id - 1)], quorumPort: ports[3 * (id - 1) + 1],
@@ -135,6 +136,15 @@ public final class LocalEnsemble: @unchecked Sendable {
             members.append(member)
         }
         return members.sorted { $0.id < $1.id }
+    }
+
+    /// Free loopback ports for members (``LoopbackPorts``), as a shell error when there are none.
+    static func freePorts(count: Int, excluding: Set<Int> = []) throws -> [Int] {
+        do {
+            return try LoopbackPorts.free(count: count, excluding: excluding)
+        } catch {
+            throw ShellError("ensemble: \(error)")
+        }
     }
 
     /// The file in a temporary root that names the shell owning it (its process id).
@@ -403,7 +413,7 @@ public final class LocalEnsemble: @unchecked Sendable {
             || existingDirectories.contains("removed-" + LocalEnsembleLayout.directoryName(of: id)) {
             id += 1
         }
-        let ports = try LoopbackPorts.free(count: 3, excluding: usedPorts)
+        let ports = try Self.freePorts(count: 3, excluding: usedPorts)
         let member = LocalEnsembleMember(id: id, clientPort: ports[0], quorumPort: ports[1], electionPort: ports[2],
                                          directory: root + "/" + LocalEnsembleLayout.directoryName(of: id))
         try writeFiles(of: member, voters: current + [member])

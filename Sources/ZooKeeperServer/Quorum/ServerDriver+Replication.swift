@@ -35,8 +35,7 @@ extension ServerDriver {
         replication.checkPartitionFile()
         runZab(replication.zab.tick(now: Replication.now()))
         core.syncedMembers = replication.zab.syncedLearners
-        if replication.role == .following(leader: replication.leaderId ?? -1, established: true)
-            || replication.role == .observing(leader: replication.leaderId ?? -1, established: true),
+        if core.role == .follower,
             NIODeadline.now() - replication.lastTouchReport >= .milliseconds(Int64(max(10, settings.core.tickTime / 2)))
         {
             replication.lastTouchReport = .now()
@@ -95,12 +94,7 @@ extension ServerDriver {
 
     /// A client connection of this member closed: the leader forgets its copy.
     func clientConnectionClosed(_ id: ConnectionID) {
-        guard let replication, case .following(let leader, true) = replication.role else {
-            if let replication, case .observing(let leader, true) = replication.role {
-                replication.quorumTransport.send(.learner(.connectionClosed(connection: id.rawValue)), to: leader)
-            }
-            return
-        }
+        guard let replication, core.role == .follower, let leader = replication.leaderId else { return }
         replication.quorumTransport.send(.learner(.connectionClosed(connection: id.rawValue)), to: leader)
     }
 
