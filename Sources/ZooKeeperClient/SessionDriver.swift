@@ -276,8 +276,10 @@ final class SessionDriver: @unchecked Sendable {
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connectTimeout(machine.connectAttemptTimeout)
-            .channelInitializer { [unowned self] channel in
+            .channelInitializer { [weak self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // The session may have been closed and released while this connection was being set up.
+                    guard let self else { throw ChannelError.ioOnClosedChannel }
                     if let tls {
                         let handler = try NIOSSLClientHandler(context: tls.context, serverHostname: tls.options.serverName(for: host.host))
                         try channel.pipeline.syncOperations.addHandler(handler)
