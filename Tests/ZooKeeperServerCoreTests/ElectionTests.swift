@@ -78,10 +78,9 @@ import Testing
     @Test func electsTheHighestIdWhenLogsAreEqual() {
         var net = Net(members: three, ids: [1, 2, 3])
         for id in [PeerID(1), 2, 3] { net.start(id, zxid: 7, epoch: 1) }
-        net.run(millis: 150)
-        // finalizeWait (200 ms) has not passed yet: nobody decided.
-        #expect(net.decided.isEmpty)
-        net.run(millis: 200)
+        // Every voter votes for 3 in the same round: nothing better can come, so nobody waits
+        // for finalizeWait (200 ms).
+        net.run(millis: 10)
         #expect(net.decided[3]?.state == .leading)
         #expect(net.decided[1]?.leader == 3 && net.decided[1]?.state == .following)
         #expect(net.decided[2]?.leader == 3 && net.decided[2]?.state == .following)
@@ -106,6 +105,41 @@ import Testing
         #expect(net.decided[2]?.state == .leading)
         #expect(net.decided[1]?.leader == 2 && net.decided[1]?.state == .following)
         #expect(net.decided[3] == nil)
+    }
+
+    @Test func aQuorumWaitsForFinalizeWaitUnlessTheMissingVoterIsKnownUnreachable() {
+        // Leader 3 crashed. Without news of it, 1 and 2 wait finalizeWait for its vote.
+        var net = Net(members: three, ids: [1, 2, 3])
+        net.dead = [3]
+        net.start(1, zxid: 9, epoch: 1)
+        net.start(2, zxid: 9, epoch: 1)
+        net.run(millis: 150)
+        #expect(net.decided.isEmpty)
+        net.run(millis: 100)
+        #expect(net.decided[2]?.state == .leading && net.decided[1]?.leader == 2)
+
+        // Their links to 3 broke when it died: they decide as soon as they agree.
+        net = Net(members: three, ids: [1, 2, 3])
+        net.dead = [3]
+        for id in [PeerID(1), 2] { net.take(id, net.machines[id]!.peerUnreachable(3, now: 0)) }
+        #expect(net.decided.isEmpty)
+        net.start(1, zxid: 9, epoch: 1)
+        net.start(2, zxid: 9, epoch: 1)
+        net.run(millis: 10)
+        #expect(net.decided[2]?.state == .leading && net.decided[1]?.leader == 2)
+
+        // A link that breaks while a quorum already agrees ends the wait at once.
+        net = Net(members: three, ids: [1, 2, 3])
+        net.dead = [3]
+        net.start(1, zxid: 9, epoch: 1)
+        net.start(2, zxid: 9, epoch: 1)
+        net.run(millis: 50)
+        #expect(net.decided.isEmpty)
+        net.take(2, net.machines[2]!.peerUnreachable(3, now: net.now))
+        #expect(net.decided[2]?.state == .leading)
+        // Member 1 learns of the broken link too and follows.
+        net.take(1, net.machines[1]!.peerUnreachable(3, now: net.now))
+        #expect(net.decided[1]?.leader == 2)
     }
 
     @Test func noQuorumNoDecisionAndTheNotificationTimeoutBacksOff() {

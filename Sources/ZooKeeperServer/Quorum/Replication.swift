@@ -75,7 +75,7 @@ final class Replication: @unchecked Sendable {
         electionTransport = PeerTransport(
             kind: "election", selfId: settings.myid, loop: loop, peers: peers(\.electionPort), logger: logger,
             onMessage: { [weak driver] peer, message in driver?.peerMessage(message, from: peer) },
-            onLinkLost: { _ in })
+            onLinkLost: { [weak driver] peer in driver?.peerElectionLinkLost(peer) })
         quorumTransport = PeerTransport(
             kind: "quorum", selfId: settings.myid, loop: loop, peers: peers(\.quorumPort), logger: logger,
             onMessage: { [weak driver] peer, message in driver?.peerMessage(message, from: peer) },

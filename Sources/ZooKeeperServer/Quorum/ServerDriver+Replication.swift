@@ -168,6 +168,12 @@ extension ServerDriver {
         runZab(replication.zab.linkLost(peer, now: Replication.now()))
     }
 
+    func peerElectionLinkLost(_ peer: PeerID) {
+        loop.preconditionInEventLoop()
+        guard let replication, !stopping else { return }
+        runZab(replication.zab.electionLinkLost(peer, now: Replication.now()))
+    }
+
     // MARK: Zab actions
 
     /// Runs Zab's actions in order (see ``ZabAction`` for what must be durable before what).

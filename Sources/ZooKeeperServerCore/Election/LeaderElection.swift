@@ -14,6 +14,12 @@
 /// - Once a strict majority of voters (this member included) agrees with this member's proposal
 ///   the member waits `finalizeWait` ms more; a better vote arriving in that time reopens the
 ///   round, otherwise the proposal is decided.
+/// - Unlike ZooKeeper, the wait is skipped when every voter that can still send a vote has
+///   already voted for the proposal in this round: voters whose link broke (the owner reports
+///   ``peerUnreachable(_:now:)``) and that sent nothing since cannot bring a better vote in time.
+///   A leader's crash is then decided in a few round trips instead of `finalizeWait`. This only
+///   changes which quorum-backed vote wins, never safety: Zab's discovery and synchronization
+///   bring whoever leads to the quorum's history, as after any FastLeaderElection decision.
 /// - Notifications from FOLLOWING/LEADING members let a member join an established leader: a
 ///   quorum of them naming the same leader, and the leader itself saying LEADING.
 /// - Observers (and unknown members) never count towards a quorum and cannot be elected; a
@@ -71,6 +77,8 @@ public struct LeaderElection: Sendable {
     private var notificationTimeout: Int64
     private var notificationDeadline: Int64 = .max
     private var finalizeDeadline: Int64?
+    /// Voters whose link broke and that sent nothing since.
+    private var unreachable: Set<PeerID> = []
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -122,6 +130,7 @@ public struct LeaderElection: Sendable {
     public mutating func notificationReceived(from sender: PeerID, _ n: Notification, now: Int64) -> [Action] {
         let members = configuration.members
         guard sender != configuration.id, members.all.contains(sender) else { return [] }
+        unreachable.remove(sender)
         if state == .looking && !isRunning { return [] }  // not started yet
         // From a non-voter: answer with our vote, never record it (ZooKeeper's WorkerReceiver).
         guard members.isVoter(sender) else { return [.send(to: sender, currentNotification)] }
@@ -159,6 +168,7 @@ public struct LeaderElection: Sendable {
             }
             received[sender] = n
             if hasQuorum(for: proposal, epoch: logicalClock, in: received) {
+                if everyReachableVoterAgrees { return actions + decide(proposal) }
                 if finalizeDeadline == nil { finalizeDeadline = now + configuration.finalizeWait }
             } else {
                 finalizeDeadline = nil
@@ -187,6 +197,15 @@ public struct LeaderElection: Sendable {
             }
         }
         return actions
+    }
+
+    /// The link to `peer` broke (its process died, or the network cut it). Until it sends again,
+    /// its vote is not waited for; if that leaves nothing to wait for, the proposal is decided.
+    public mutating func peerUnreachable(_ peer: PeerID, now: Int64) -> [Action] {
+        guard peer != configuration.id, configuration.members.isVoter(peer) else { return [] }
+        unreachable.insert(peer)
+        guard state == .looking, isRunning, finalizeDeadline != nil, everyReachableVoterAgrees else { return [] }
+        return decide(proposal)
     }
 
     /// Time passes: decide after the finalize wait, re-send the vote on the notification timeout.
@@ -219,6 +238,15 @@ public struct LeaderElection: Sendable {
     private func broadcast() -> [Action] {
         let n = currentNotification
         return configuration.members.voters.sorted().filter { $0 != configuration.id }.map { .send(to: $0, n) }
+    }
+
+    /// Every voter but the unreachable ones voted for the proposal in this round.
+    private var everyReachableVoterAgrees: Bool {
+        configuration.members.voters.allSatisfy { voter in
+            if unreachable.contains(voter) { return true }
+            guard let n = received[voter] else { return false }
+            return n.vote == proposal && n.electionEpoch == logicalClock
+        }
     }
 
     /// A quorum of voters in `votes` names `vote` (and, for LOOKING rounds, in `epoch`).

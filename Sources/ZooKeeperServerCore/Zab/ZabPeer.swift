@@ -138,11 +138,25 @@ public struct ZabPeer: Sendable {
     public mutating func linkLost(_ peer: PeerID, now: Int64) -> [ZabAction] {
         guard started else { return [] }
         var actions: [ZabAction] = []
+        if isMember, follower == nil, leader == nil {
+            handleElection(election.peerUnreachable(peer, now: now), now: now, actions: &actions)
+            return actions
+        }
+        _ = election.peerUnreachable(peer, now: now)
         if let f = follower, f.leader == peer {
             becomeLooking(now: now, actions: &actions)
         } else if leader != nil {
             leader!.learners[peer] = nil
         }
+        return actions
+    }
+
+    /// The election link to `peer` broke: while electing, its vote is no longer waited for.
+    public mutating func electionLinkLost(_ peer: PeerID, now: Int64) -> [ZabAction] {
+        guard started, isMember else { return [] }
+        var actions: [ZabAction] = []
+        let electionActions = election.peerUnreachable(peer, now: now)
+        if follower == nil, leader == nil { handleElection(electionActions, now: now, actions: &actions) }
         return actions
     }
 
