@@ -1,7 +1,7 @@
 import Testing
 @testable import ZKShellCommands
 
-/// `bench` parsing and its percentile arithmetic. The benchmark itself is never timed in tests.
+/// `bench` parsing and its percentiles. The benchmark itself is never timed in tests.
 @Suite("bench: options and percentiles")
 struct BenchCommandTests {
     private func parse(_ words: [String]) throws -> BenchCommand {
@@ -62,14 +62,20 @@ struct BenchCommandTests {
         #expect(throws: UsageError.self) { try CommandRegistry.standard.parse(words) }
     }
 
-    @Test func nearestRankPercentiles() {
-        let samples: [UInt64] = Array(1...1000)
-        #expect(BenchCommand.percentile(samples, 0.50) == 500)
-        #expect(BenchCommand.percentile(samples, 0.99) == 990)
-        #expect(BenchCommand.percentile(samples, 0.999) == 999)
-        #expect(BenchCommand.percentile(samples, 1.0) == 1000)
-        #expect(BenchCommand.percentile([7], 0.5) == 7)
-        #expect(BenchCommand.percentile([1, 2, 3], 0.99) == 3)
-        #expect(BenchCommand.percentile([], 0.5) == 0)
+    @Test func percentilesComeFromTheHistogramOfEveryRequest() {
+        var latencies = BenchCommand.makeHistogram()
+        for microseconds in UInt64(1)...1000 { _ = latencies.record(microseconds) }
+        let result = BenchCommand.Result(completed: 1000, errors: 0, seconds: 2, latencies: latencies)
+        #expect(result.throughput == 500)
+        #expect(result.percentile(0.50) == 500)
+        #expect(result.percentile(0.99) == 990)
+        #expect(result.percentile(0.999) == 999)
+        #expect(result.maximum == 1000)
+        // Three significant digits: a 12,345 µs request reads back within 0.1 %.
+        _ = latencies.record(12_345)
+        let slow = BenchCommand.Result(completed: 1001, errors: 0, seconds: 1, latencies: latencies)
+        #expect((12_333...12_358).contains(slow.maximum))
+        let empty = BenchCommand.Result(completed: 0, errors: 0, seconds: 0, latencies: BenchCommand.makeHistogram())
+        #expect(empty.percentile(0.5) == 0 && empty.maximum == 0 && empty.throughput == 0)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Histogram
 import NIOPosix
 import ZooKeeperClient
 
@@ -16,7 +17,8 @@ struct BenchCommand: ShellCommand {
             flight until OPS requests completed in all or DURATION seconds passed, whichever \
             comes first. A WARMUP of that many seconds runs first and is not counted. Prints the \
             throughput (completed requests per second) and the latency percentiles p50, p99, \
-            p99.9 and the maximum, exact over up to 1,000,000 samples (a uniform sample beyond).
+            p99.9 and the maximum of every request, recorded in an HdrHistogram (1 µs to 1 h, \
+            3 significant digits).
 
             Workloads, on nodes under ROOT (created, and removed at the end):
               get            getData of a SIZE-byte node (one per session)
@@ -64,8 +66,10 @@ struct BenchCommand: ShellCommand {
 
     @OptionGroup var output: OutputOptions
 
-    /// Samples kept for the percentiles (exact up to this many requests).
-    static let sampleCapacity = 1_000_000
+    /// Latencies in microseconds, 1 µs to an hour, to 3 significant digits.
+    static func makeHistogram() -> Histogram<UInt64> {
+        Histogram(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
+    }
 
     func validate() throws {
         guard (1...1024).contains(sessions) else { throw ValidationError("--sessions must be 1 to 1024") }
@@ -112,24 +116,17 @@ struct BenchCommand: ShellCommand {
         var completed: Int
         var errors: Int
         var seconds: Double
-        /// Sorted latencies in nanoseconds.
-        var latencies: [UInt64]
-        var maximum: UInt64
+        /// Every measured request's latency in microseconds.
+        var latencies: Histogram<UInt64>
 
         var throughput: Double { seconds > 0 ? Double(completed) / seconds : 0 }
 
-        /// The nearest-rank percentile (`q` in 0...1) in nanoseconds.
+        /// The latency below which `q` (0...1) of the requests fell, in microseconds.
         func percentile(_ q: Double) -> UInt64 {
-            BenchCommand.percentile(latencies, q)
+            latencies.totalCount == 0 ? 0 : latencies.valueAtPercentile(q * 100)
         }
-    }
 
-    /// The nearest-rank percentile of sorted samples: the smallest sample with at least `q` of
-    /// all samples at or below it.
-    static func percentile(_ sorted: [UInt64], _ q: Double) -> UInt64 {
-        guard !sorted.isEmpty else { return 0 }
-        let rank = Int((q * Double(sorted.count)).rounded(.up))
-        return sorted[min(max(rank, 1), sorted.count) - 1]
+        var maximum: UInt64 { latencies.totalCount == 0 ? 0 : latencies.max }
     }
 
     private func nodePath(_ session: Int) -> String { "\(root)/s\(session)" }
@@ -185,30 +182,17 @@ struct BenchCommand: ShellCommand {
     private struct LoopResult: Sendable {
         var completed = 0
         var errors = 0
-        var samples: [UInt64] = []
-        var seen = 0
-        var maximum: UInt64 = 0
-        var random: UInt64
+        var latencies = BenchCommand.makeHistogram()
 
-        /// Keeps a uniform sample of at most `capacity` latencies (reservoir sampling).
-        mutating func record(_ nanoseconds: UInt64, capacity: Int) {
+        mutating func record(nanoseconds: UInt64) {
             completed += 1
-            maximum = max(maximum, nanoseconds)
-            seen += 1
-            if samples.count < capacity {
-                samples.append(nanoseconds)
-            } else {
-                random ^= random << 13; random ^= random >> 7; random ^= random << 17
-                let slot = Int(random % UInt64(seen))
-                if slot < capacity { samples[slot] = nanoseconds }
-            }
+            _ = latencies.record(max(1, nanoseconds / 1_000))
         }
     }
 
     private func load(_ clients: [ZooKeeperClient], limit: Int, seconds: Double, record: Bool) async throws -> Result {
         let start = DispatchTime.now().uptimeNanoseconds
         let budget = Budget(limit: limit, deadline: start + UInt64(seconds * 1e9))
-        let capacity = max(1, Self.sampleCapacity / (clients.count * depth))
         let data = [UInt8](repeating: 0x62, count: size)
         let workload = self.workload
         let root = self.root
@@ -217,7 +201,7 @@ struct BenchCommand: ShellCommand {
                 let node = nodePath(session)
                 for slot in 0..<depth {
                     group.addTask {
-                        var result = LoopResult(random: UInt64(session * 100_003 + slot) &* 0x9E37_79B9_7F4A_7C15 | 1)
+                        var result = LoopResult()
                         var sequence = 0
                         var created: String?
                         while true {
@@ -250,7 +234,7 @@ struct BenchCommand: ShellCommand {
                                     sequence += 1
                                 }
                                 if record {
-                                    result.record(DispatchTime.now().uptimeNanoseconds - began, capacity: capacity)
+                                    result.record(nanoseconds: DispatchTime.now().uptimeNanoseconds - began)
                                 }
                             } catch let error as ZooKeeperError
                                 where error.code != .connectionLoss && error.code != .sessionExpired
@@ -269,20 +253,17 @@ struct BenchCommand: ShellCommand {
             return all
         }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        var latencies: [UInt64] = []
-        latencies.reserveCapacity(results.reduce(0) { $0 + $1.samples.count })
-        for result in results { latencies += result.samples }
-        latencies.sort()
+        var latencies = Self.makeHistogram()
+        for result in results { latencies.add(result.latencies) }
         return Result(completed: results.reduce(0) { $0 + $1.completed },
                       errors: results.reduce(0) { $0 + $1.errors },
-                      seconds: elapsed, latencies: latencies,
-                      maximum: results.map(\.maximum).max() ?? 0)
+                      seconds: elapsed, latencies: latencies)
     }
 
     // MARK: Reporting
 
-    private static func milliseconds(_ nanoseconds: UInt64) -> String {
-        String(format: "%.3f", Double(nanoseconds) / 1e6)
+    private static func milliseconds(_ microseconds: UInt64) -> String {
+        String(format: "%.3f", Double(microseconds) / 1e3)
     }
 
     private func report(_ result: Result, hosts: String, in context: ShellContext) {
