@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOCore
 import NIOPosix
@@ -290,6 +293,20 @@ public final class ServerDriver: @unchecked Sendable {
             }
             loop.execute { self.snapshotInProgress = false }
         }
+        // By now the frozen copy is gone: the pages of the storage the loop copied away from
+        // since are free, but the allocator keeps them. Give them back to the system.
+        background.async { Self.returnFreeMemory() }
+    }
+
+    /// Returns free heap pages to the system (glibc keeps them otherwise; with a large tree the
+    /// copies a snapshot causes would stay in the resident size).
+    static func returnFreeMemory() {
+        #if canImport(Glibc)
+        // malloc_trim is glibc's (malloc.h, which Swift's Glibc module does not export).
+        typealias MallocTrim = @convention(c) (Int) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+        _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
+        #endif
     }
 
     private func purge() {

@@ -88,7 +88,7 @@ public enum TxnResult: Hashable, Sendable {
 
 /// The in-memory tree: nodes by path, ephemerals by session, container and TTL candidates.
 public struct DataTree: Sendable {
-    public private(set) var nodes: [String: DataNode] = [:]
+    public private(set) var nodes = NodeStore()
     public private(set) var ephemerals: [Int64: Set<String>] = [:]
     public private(set) var containers: Set<String> = []
     public private(set) var ttlNodes: Set<String> = []
@@ -213,21 +213,21 @@ public struct DataTree: Sendable {
             return .closeSession
         case .create(let path, let data, let acl, let owner, let parentCVersion):
             let parentPath = ZooKeeperPath.parent(of: path)
-            guard let parentIndex = self.nodes.index(forKey: parentPath) else { return .error(.noNode) }
+            guard let parentIndex = self.nodes.slot(of: parentPath) else { return .error(.noNode) }
             guard self.nodes[path] == nil else { return .error(.nodeExists) }
             let node = DataNode(
                 data: data, acl: self.intern(acl), czxid: header.zxid, mzxid: header.zxid, ctime: header.time, mtime: header.time,
                 ephemeralOwner: owner, pzxid: header.zxid)
             // The parent is changed in place: a copy of it would copy its whole child set on
             // every create, making a create under a parent with n children cost O(n).
-            self.nodes.values[parentIndex].children.insert(ZooKeeperPath.name(of: path))
-            let childCreates = self.nodes.values[parentIndex].childCreates
+            self.nodes[slot: parentIndex].children.insert(ZooKeeperPath.name(of: path))
+            let childCreates = self.nodes[slot: parentIndex].childCreates
             let newC = parentCVersion == -1 ? childCreates &+ 1 : parentCVersion
             if newC > childCreates || parentCVersion == -1 {
-                self.nodes.values[parentIndex].childCreates = newC
-                self.nodes.values[parentIndex].pzxid = header.zxid
+                self.nodes[slot: parentIndex].childCreates = newC
+                self.nodes[slot: parentIndex].pzxid = header.zxid
             }
-            let parentACL = self.nodes.values[parentIndex].acl
+            let parentACL = self.nodes[slot: parentIndex].acl
             self.insert(path, node)
             // Quota bookkeeping, after the node is in the tree (DataTree.createNode).
             let childName = ZooKeeperPath.name(of: path)
@@ -293,11 +293,11 @@ public struct DataTree: Sendable {
         self.approximateDataSize -= Int64(path.utf8.count + (node.data?.count ?? 0))
         self.index(path, owner: node.ephemeralOwner, add: false)
         var parentACL: [ACL] = []
-        if let parentIndex = self.nodes.index(forKey: parentPath) {
+        if let parentIndex = self.nodes.slot(of: parentPath) {
             // In place, as in create: no copy of the parent's child set.
-            self.nodes.values[parentIndex].children.remove(ZooKeeperPath.name(of: path))
-            if zxid > self.nodes.values[parentIndex].pzxid { self.nodes.values[parentIndex].pzxid = zxid }
-            parentACL = self.nodes.values[parentIndex].acl
+            self.nodes[slot: parentIndex].children.remove(ZooKeeperPath.name(of: path))
+            if zxid > self.nodes[slot: parentIndex].pzxid { self.nodes[slot: parentIndex].pzxid = zxid }
+            parentACL = self.nodes[slot: parentIndex].acl
         }
         // Quota bookkeeping (DataTree.deleteNode): a deleted limits node ends its quota, then the
         // deleted node leaves the usage of the quota it was under.
@@ -399,7 +399,7 @@ public struct DataTree: Sendable {
     // MARK: Snapshot
 
     func encode(into buffer: inout ByteBuffer) {
-        let paths = self.nodes.keys.sorted()
+        let paths = self.nodes.paths.sorted()
         buffer.writeJuteInt(Int32(paths.count))
         for path in paths {
             let node = self.nodes[path]!
@@ -435,12 +435,79 @@ public struct DataTree: Sendable {
                 pzxid: try buffer.txnLong("pzxid"))
             self.insert(path, node)
         }
-        for path in self.nodes.keys where path != "/" {
-            let parent = ZooKeeperPath.parent(of: path)
-            guard self.nodes[parent] != nil else { throw .invalidValue(field: "parent", value: 0) }
-            self.nodes[parent]!.children.insert(ZooKeeperPath.name(of: path))
+        for path in self.nodes.paths where path != "/" {
+            guard let parent = self.nodes.slot(of: ZooKeeperPath.parent(of: path)) else {
+                throw .invalidValue(field: "parent", value: 0)
+            }
+            self.nodes[slot: parent].children.insert(ZooKeeperPath.name(of: path))
         }
         // ZooKeeper rebuilds its quota trie and recomputes the stats after loading a snapshot.
         self.setupQuota()
     }
+}
+
+/// The tree's nodes by path: a dictionary from path to a slot in one array of nodes.
+///
+/// A dictionary of whole nodes keeps a node-sized bucket for every slot of its hash table, and
+/// the table has 1.3 to 2.7 times as many buckets as nodes; here a bucket holds only a path and
+/// a 32-bit slot, and the nodes sit densely in an array (freed slots are reused). A value type
+/// like the dictionary it replaces: a copy (a snapshot's) shares storage until either changes.
+public struct NodeStore: Sendable, Sequence, Equatable {
+    private var slots: [String: Int32] = [:]
+    private var records: [DataNode] = []
+    private var freeSlots: [Int32] = []
+
+    init() {}
+
+    public var count: Int { slots.count }
+
+    /// Every path, in no particular order.
+    public var paths: Dictionary<String, Int32>.Keys { slots.keys }
+
+    public subscript(path: String) -> DataNode? {
+        get { slots[path].map { records[Int($0)] } }
+        set {
+            if let node = newValue {
+                if let slot = slots[path] {
+                    records[Int(slot)] = node
+                } else if let slot = freeSlots.popLast() {
+                    records[Int(slot)] = node
+                    slots[path] = slot
+                } else {
+                    slots[path] = Int32(records.count)
+                    records.append(node)
+                }
+            } else if let slot = slots.removeValue(forKey: path) {
+                records[Int(slot)] = Self.vacant
+                freeSlots.append(slot)
+            }
+        }
+    }
+
+    /// Where `path`'s node is kept, for changing it in place with ``subscript(slot:)``.
+    func slot(of path: String) -> Int? { slots[path].map(Int.init) }
+
+    /// The node in `slot`, changed in place (no copy of its child set).
+    subscript(slot slot: Int) -> DataNode {
+        get { records[slot] }
+        _modify { yield &records[slot] }
+    }
+
+    mutating func reserveCapacity(_ count: Int) {
+        slots.reserveCapacity(count)
+        records.reserveCapacity(count)
+    }
+
+    public func makeIterator() -> some IteratorProtocol<(key: String, value: DataNode)> {
+        let records = self.records
+        return slots.lazy.map { (key: $0.key, value: records[Int($0.value)]) }.makeIterator()
+    }
+
+    /// Equal when both hold the same nodes at the same paths (slots may differ).
+    public static func == (lhs: NodeStore, rhs: NodeStore) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        return lhs.slots.allSatisfy { path, slot in rhs[path] == lhs.records[Int(slot)] }
+    }
+
+    private static let vacant = DataNode(data: nil, acl: [])
 }
