@@ -85,7 +85,9 @@ public struct ZooKeeperConfigurationFile: Sendable {
     /// The membership's version (`version=` in the dynamic file); 0 for a static one.
     public var configurationVersion: Int64 = 0
     /// `electionFinalizeWait` (a zksh key; ZooKeeper's is a fixed 200): ms an election waits
-    /// for a better vote once a quorum agrees. Shorter elects faster on a quiet local network.
+    /// for a better vote once a quorum agrees, while a voter that could still send one has not
+    /// voted (a voter whose link broke is not waited for). Shorter elects faster when members
+    /// start together.
     public var electionFinalizeWait = 200
     /// The contents of `dataDir/myid`, when the file exists.
     public var myid: Int64?
