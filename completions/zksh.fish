@@ -81,7 +81,7 @@ complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zks
 complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zksh" c command' -s 'c' -l 'command' -d 'Run these commands (separated by \';\' or newlines) and exit.' -rfka ''
 complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zksh" json' -l 'json' -d 'Print each result as one JSON document.'
 complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zksh" v verbose' -s 'v' -l 'verbose' -d 'Report connection changes on standard error.'
-complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zksh" keep-going' -l 'keep-going' -d 'In scripts, run the remaining commands after a failure (exit status 1 at the end).'
+complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zksh" keep-going' -l 'keep-going' -d 'In scripts, run the remaining commands after a failure (exit status 1 at the end), pipelining single-request commands.'
 complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zksh" timeout' -l 'timeout' -d 'Seconds to wait for a connection.' -rfka ''
 complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zksh"' -l 'auth' -d 'Authenticate as scheme:credentials (digest:user:password) when the session opens; repeatable.' -rfka ''
 complete -c 'zksh' -n '__zksh_should_offer_completions_for_flags_or_options "zksh" sasl' -l 'sasl' -d 'Log in with SASL DIGEST-MD5 as user:password on every connection (as a JAAS Client section with DigestLoginModule).' -rfka ''

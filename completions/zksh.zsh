@@ -46,7 +46,7 @@ _zksh() {
         '(-c --command)'{-c,--command}'[Run these commands (separated by '\'';'\'' or newlines) and exit.]:script:'
         '--json[Print each result as one JSON document.]'
         '(-v --verbose)'{-v,--verbose}'[Report connection changes on standard error.]'
-        '--keep-going[In scripts, run the remaining commands after a failure (exit status 1 at the end).]'
+        '--keep-going[In scripts, run the remaining commands after a failure (exit status 1 at the end), pipelining single-request commands.]'
         '--timeout[Seconds to wait for a connection.]:seconds:'
         '*--auth[Authenticate as scheme\:credentials (digest\:user\:password) when the session opens; repeatable.]:scheme\:auth:'
         '--sasl[Log in with SASL DIGEST-MD5 as user\:password on every connection (as a JAAS Client section with DigestLoginModule).]:user\:password:'

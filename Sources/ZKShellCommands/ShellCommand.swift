@@ -16,6 +16,15 @@ public protocol ShellCommand: ParsableCommand, Sendable {
     /// prints `zksh: <error>` to standard error and maps the error to an exit status. Long-running
     /// commands must check for cancellation (Ctrl-C) between steps.
     func run(in context: ShellContext) async throws
+
+    /// Whether ``run(in:)``, with these flags, sends exactly one request and nothing else
+    /// before it (no reading of standard input, no watch set up first): such commands of a
+    /// `--keep-going` script are pipelined (see `ScriptPipeline`). False unless a command says so.
+    var sendsOneRequest: Bool { get }
+}
+
+extension ShellCommand {
+    public var sendsOneRequest: Bool { false }
 }
 
 /// How a command, a script or the whole shell ended, as a process exit status.

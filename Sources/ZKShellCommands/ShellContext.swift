@@ -101,8 +101,13 @@ public final class ShellContext: @unchecked Sendable {
     /// Colours for standard error (the `zksh:` of errors).
     public let errorStyle: Style
 
-    private let lock = NSLock()
-    private var state: MutableState
+    /// Shared by this context and those made from it by ``redirectingOutput(to:)``.
+    private final class SharedState: @unchecked Sendable {
+        let lock = NSLock()
+        var state: MutableState
+        init(_ state: MutableState) { self.state = state }
+    }
+    private let shared: SharedState
 
     private struct MutableState {
         var client: ZooKeeperClient?
@@ -140,14 +145,32 @@ public final class ShellContext: @unchecked Sendable {
         self.registry = registry
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
-        self.state = MutableState(connectString: options.connectString, credentials: options.credentials,
-                                  tls: options.tls, sasl: options.sasl)
+        self.shared = SharedState(MutableState(connectString: options.connectString, credentials: options.credentials,
+                                               tls: options.tls, sasl: options.sasl))
+    }
+
+    private init(sharing context: ShellContext, output: any OutputWriter) {
+        self.options = context.options
+        self.style = context.style
+        self.errorStyle = context.errorStyle
+        self.output = output
+        self.standardInput = context.standardInput
+        self.registry = context.registry
+        self.eventLoopGroup = context.eventLoopGroup
+        self.logger = context.logger
+        self.shared = context.shared
+    }
+
+    /// The same shell (session, directory, settings, colours) with output going to `writer`:
+    /// for running a command whose output is written later, in order (pipelined scripts).
+    func redirectingOutput(to writer: any OutputWriter) -> ShellContext {
+        ShellContext(sharing: self, output: writer)
     }
 
     private func withState<T>(_ body: (inout MutableState) throws -> T) rethrows -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&state)
+        shared.lock.lock()
+        defer { shared.lock.unlock() }
+        return try body(&shared.state)
     }
 
     // MARK: Output

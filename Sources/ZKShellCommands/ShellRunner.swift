@@ -123,6 +123,11 @@ public final class ShellRunner: Sendable {
 
     /// Prints an error the way the shell reports failures.
     public func report(_ error: any Error) {
+        report(error, in: context)
+    }
+
+    /// Prints an error to `context`'s output the way the shell reports failures.
+    func report(_ error: any Error, in context: ShellContext) {
         switch error {
         case let error as UsageError:
             if !error.usage.isEmpty {
@@ -165,12 +170,14 @@ public final class ShellRunner: Sendable {
         installScriptInterruptHandling()
         var worst = ExitStatus.success
         var block: TransactionBlock?  // an open `txn` block collects the commands up to `commit`
+        let pipeline = keepGoing ? ScriptPipeline(runner: self) : nil
         for words in commands {
             context.appendHistory(ShellTokenizer.line(words))  // for `history` and `redo`
-            guard let status = await feedTransactionBlock(&block, words) else { continue }
+            guard let status = await feedTransactionBlock(&block, words, pipeline: pipeline) else { continue }
             worst = max(worst, status)
             if status == .interrupted || (status != .success && !keepGoing) || context.exitRequested { break }
         }
+        if let pipeline { worst = max(worst, await pipeline.drain()) }
         if block != nil {
             report(TransactionBlock.unterminated)
             worst = max(worst, .usage)
@@ -180,7 +187,8 @@ public final class ShellRunner: Sendable {
 
     /// Runs a `txn` block's commands: nil while a block collects `words` (or `words` opens
     /// one), else the status of `words` run as usual, or of the committed or aborted block.
-    private func feedTransactionBlock(_ block: inout TransactionBlock?, _ words: [String]) async -> ExitStatus? {
+    private func feedTransactionBlock(_ block: inout TransactionBlock?, _ words: [String],
+                                      pipeline: ScriptPipeline? = nil) async -> ExitStatus? {
         if var open = block {
             switch open.add(words) {
             case .collecting:
@@ -188,17 +196,20 @@ public final class ShellRunner: Sendable {
                 return nil
             case .commit(let transaction):
                 block = nil
+                if let pipeline { return await pipeline.runAlone(transaction) }
                 return await execute(transaction)
             case .abort:
                 block = nil
+                let drained = await pipeline?.drain() ?? .success
                 context.print(TransactionBlock.abortedMessage)
-                return .success
+                return drained
             }
         }
         if let opened = TransactionBlock(opening: words) {
             block = opened
             return nil
         }
+        if let pipeline { return await pipeline.run(words) }
         return await execute(words)
     }
 
@@ -209,6 +220,7 @@ public final class ShellRunner: Sendable {
         var worst = ExitStatus.success
         var pending = ""
         var block: TransactionBlock?
+        let pipeline = keepGoing ? ScriptPipeline(runner: self) : nil
         while true {
             let line = await onInputQueue { Swift.readLine(strippingNewline: false) }
             guard let line else { break }
@@ -218,13 +230,14 @@ public final class ShellRunner: Sendable {
             pending = ""
             for command in scan.commands {
                 context.appendHistory(ShellTokenizer.line(command.map(\.text)))  // for `history` and `redo`
-                guard let status = await feedTransactionBlock(&block, command.map(\.text)) else { continue }
+                guard let status = await feedTransactionBlock(&block, command.map(\.text), pipeline: pipeline) else { continue }
                 worst = max(worst, status)
                 if status == .interrupted || (status != .success && !keepGoing) || context.exitRequested {
-                    return worst
+                    return max(worst, await pipeline?.drain() ?? .success)
                 }
             }
         }
+        if let pipeline { worst = max(worst, await pipeline.drain()) }
         if block != nil && pending.isEmpty {
             report(TransactionBlock.unterminated)
             return max(worst, .usage)

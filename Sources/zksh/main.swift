@@ -18,6 +18,9 @@ struct Zksh: ParsableCommand {
             of commands, flags and znode paths).
 
             In scripts, the first failing command stops the script (unless --keep-going). \
+            With --keep-going, commands that send one request (create, delete, set, get, stat, \
+            exists, ls, sync, getAcl) are pipelined: each is sent without waiting for the reply \
+            to the one before; output stays in script order. \
             Exit status: 0 success, 1 a command failed, 2 usage error, 130 interrupted.
 
             Examples:
@@ -44,7 +47,7 @@ struct Zksh: ParsableCommand {
     @Flag(name: [.short, .long], help: "Report connection changes on standard error.")
     var verbose = false
 
-    @Flag(name: .customLong("keep-going"), help: "In scripts, run the remaining commands after a failure (exit status 1 at the end).")
+    @Flag(name: .customLong("keep-going"), help: "In scripts, run the remaining commands after a failure (exit status 1 at the end), pipelining single-request commands.")
     var keepGoing = false
 
     @Option(help: ArgumentHelp("Seconds to wait for a connection.", valueName: "seconds"))

@@ -57,6 +57,8 @@ struct CreateCommand: ShellCommand {
         }
     }
 
+    var sendsOneRequest: Bool { !parents }
+
     func run(in context: ShellContext) async throws {
         guard let mode else { throw UsageError(message: "impossible combination of -s, -e, -c and -t") }
         let client = try await context.client()

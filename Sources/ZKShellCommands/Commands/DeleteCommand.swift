@@ -24,6 +24,8 @@ struct DeleteCommand: ShellCommand {
     @Argument(help: "The node.")
     var path: String
 
+    var sendsOneRequest: Bool { true }
+
     func run(in context: ShellContext) async throws {
         let client = try await context.client()
         let path = context.resolve(self.path)

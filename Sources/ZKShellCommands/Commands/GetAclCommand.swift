@@ -25,6 +25,8 @@ struct GetAclCommand: ShellCommand {
     @Argument(help: "The node.")
     var path: String
 
+    var sendsOneRequest: Bool { true }
+
     func run(in context: ShellContext) async throws {
         let client = try await context.client()
         let path = context.resolve(self.path)

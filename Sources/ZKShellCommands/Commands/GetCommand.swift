@@ -49,6 +49,8 @@ struct GetCommand: ShellCommand {
 
     var format: DataFormat { base64 ? .base64 : hex ? .hexDump : raw ? .raw : .automatic }
 
+    var sendsOneRequest: Bool { !watch }
+
     func run(in context: ShellContext) async throws {
         let client = try await context.client()
         let path = context.resolve(self.path)

@@ -38,6 +38,8 @@ struct LsCommand: ShellCommand {
         if recursive && (stat || watch) { throw ValidationError("-R cannot be combined with -s or -w") }
     }
 
+    var sendsOneRequest: Bool { !recursive && !watch }
+
     func run(in context: ShellContext) async throws {
         let client = try await context.client()
         let path = context.resolve(self.path)

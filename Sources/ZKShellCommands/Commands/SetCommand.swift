@@ -32,6 +32,8 @@ struct SetCommand: ShellCommand {
     @Argument(help: "The new data (default: standard input when piped).")
     var data: String?
 
+    var sendsOneRequest: Bool { data != nil }
+
     func run(in context: ShellContext) async throws {
         let path = context.resolve(self.path)
         let bytes: [UInt8]

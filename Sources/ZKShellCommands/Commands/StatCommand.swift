@@ -21,6 +21,8 @@ struct StatCommand: ShellCommand {
     @Argument(help: "The node.")
     var path: String
 
+    var sendsOneRequest: Bool { !watch }
+
     func run(in context: ShellContext) async throws {
         let client = try await context.client()
         let path = context.resolve(self.path)

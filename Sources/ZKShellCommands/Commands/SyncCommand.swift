@@ -19,6 +19,8 @@ struct SyncCommand: ShellCommand {
     @Argument(help: "The node (default: the current directory).")
     var path: String?
 
+    var sendsOneRequest: Bool { true }
+
     func run(in context: ShellContext) async throws {
         let client = try await context.client()
         let path = context.resolve(self.path)
