@@ -16,12 +16,12 @@ public struct DataNode: Hashable, Sendable {
     /// Raw owner: 0 persistent, Int64.min container, 0xFF.. TTL, otherwise the session id.
     public var ephemeralOwner: Int64
     public var pzxid: Int64
-    public var children: Set<String>
+    /// The names of the node's children (kept by the tree: set by creating and deleting them).
+    public internal(set) var children: ChildNames
 
     public init(
         data: [UInt8]?, acl: [ACL], czxid: Int64 = 0, mzxid: Int64 = 0, ctime: Int64 = 0, mtime: Int64 = 0,
-        version: Int32 = 0, childCreates: Int32 = 0, aversion: Int32 = 0, ephemeralOwner: Int64 = 0, pzxid: Int64 = 0,
-        children: Set<String> = []
+        version: Int32 = 0, childCreates: Int32 = 0, aversion: Int32 = 0, ephemeralOwner: Int64 = 0, pzxid: Int64 = 0
     ) {
         self.data = data
         self.acl = acl
@@ -34,7 +34,30 @@ public struct DataNode: Hashable, Sendable {
         self.aversion = aversion
         self.ephemeralOwner = ephemeralOwner
         self.pzxid = pzxid
-        self.children = children
+        self.children = ChildNames()
+    }
+}
+
+/// A node's children: each name with the slot where the tree keeps that child.
+///
+/// Compared and hashed by names only (two trees holding the same nodes keep them in different
+/// slots).
+public struct ChildNames: Sequence, Hashable, Sendable {
+    fileprivate var slots: [String: Int32] = [:]
+
+    public var count: Int { slots.count }
+    public var isEmpty: Bool { slots.isEmpty }
+    public func contains(_ name: String) -> Bool { slots[name] != nil }
+    public func makeIterator() -> Dictionary<String, Int32>.Keys.Iterator { slots.keys.makeIterator() }
+
+    public static func == (lhs: ChildNames, rhs: ChildNames) -> Bool {
+        lhs.count == rhs.count && lhs.slots.keys.allSatisfy { rhs.slots[$0] != nil }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(count)
+        // Order-independent: the sum of each name's own hash.
+        hasher.combine(slots.keys.reduce(0) { $0 &+ $1.hashValue })
     }
 }
 
@@ -124,8 +147,8 @@ public struct DataTree: Sendable {
 
     public init(extendedTypesEnabled: Bool = false) {
         self.extendedTypesEnabled = extendedTypesEnabled
-        self.insert("/", DataNode(data: [], acl: ACL.openUnsafe, children: ["zookeeper"]))
-        self.insert("/zookeeper", DataNode(data: [], acl: ACL.openUnsafe, children: ["quota", "config"]))
+        self.insert("/", DataNode(data: [], acl: ACL.openUnsafe))
+        self.insert("/zookeeper", DataNode(data: [], acl: ACL.openUnsafe))
         self.insert("/zookeeper/quota", DataNode(data: [], acl: ACL.openUnsafe))
         self.insert("/zookeeper/config", DataNode(data: [], acl: ACL.readUnsafe, aversion: -1))
     }
@@ -219,8 +242,8 @@ public struct DataTree: Sendable {
                 data: data, acl: self.intern(acl), czxid: header.zxid, mzxid: header.zxid, ctime: header.time, mtime: header.time,
                 ephemeralOwner: owner, pzxid: header.zxid)
             // The parent is changed in place: a copy of it would copy its whole child set on
-            // every create, making a create under a parent with n children cost O(n).
-            self.nodes[slot: parentIndex].children.insert(ZooKeeperPath.name(of: path))
+            // every create, making a create under a parent with n children cost O(n). (The
+            // store links the child into the parent's children when it is inserted.)
             let childCreates = self.nodes[slot: parentIndex].childCreates
             let newC = parentCVersion == -1 ? childCreates &+ 1 : parentCVersion
             if newC > childCreates || parentCVersion == -1 {
@@ -294,8 +317,8 @@ public struct DataTree: Sendable {
         self.index(path, owner: node.ephemeralOwner, add: false)
         var parentACL: [ACL] = []
         if let parentIndex = self.nodes.slot(of: parentPath) {
-            // In place, as in create: no copy of the parent's child set.
-            self.nodes[slot: parentIndex].children.remove(ZooKeeperPath.name(of: path))
+            // In place, as in create: no copy of the parent's child set. (The store unlinked the
+            // child when it was removed.)
             if zxid > self.nodes[slot: parentIndex].pzxid { self.nodes[slot: parentIndex].pzxid = zxid }
             parentACL = self.nodes[slot: parentIndex].acl
         }
@@ -399,10 +422,9 @@ public struct DataTree: Sendable {
     // MARK: Snapshot
 
     func encode(into buffer: inout ByteBuffer) {
-        let paths = self.nodes.paths.sorted()
-        buffer.writeJuteInt(Int32(paths.count))
-        for path in paths {
-            let node = self.nodes[path]!
+        buffer.writeJuteInt(Int32(self.nodes.count))
+        // Parents before their children, siblings by name.
+        self.nodes.forEachNode(sortingChildren: true) { path, node in
             buffer.writeJuteString(path)
             buffer.writeJuteBuffer(node.data)
             buffer.writeACLVector(node.acl)
@@ -424,6 +446,9 @@ public struct DataTree: Sendable {
         guard count >= 0 else { throw .unreasonableLength(field: "count", length: Int(count)) }
         // Each node takes at least a few dozen bytes: a count the buffer cannot hold is a lie.
         self.nodes.reserveCapacity(min(Int(count), buffer.readableBytes / 40 + 16))
+        // Snapshots list parents first (ours and ZooKeeper's); any node that comes before its
+        // parent is inserted after the rest.
+        var early: [(path: String, node: DataNode)] = []
         for _ in 0..<count {
             let path = try buffer.decodeJuteStringNonNull("path")
             let node = DataNode(
@@ -433,80 +458,144 @@ public struct DataTree: Sendable {
                 version: try buffer.txnInt("version"), childCreates: try buffer.txnInt("cversion"),
                 aversion: try buffer.txnInt("aversion"), ephemeralOwner: try buffer.txnLong("ephemeralOwner"),
                 pzxid: try buffer.txnLong("pzxid"))
-            self.insert(path, node)
+            guard ZooKeeperPath.isValid(path) else { throw .invalidValue(field: "path", value: 0) }
+            if path == "/" || self.nodes.slot(of: ZooKeeperPath.parent(of: path)) != nil {
+                self.insert(path, node)
+            } else {
+                early.append((path, node))
+            }
         }
-        for path in self.nodes.paths where path != "/" {
-            guard let parent = self.nodes.slot(of: ZooKeeperPath.parent(of: path)) else {
+        for (path, node) in early.sorted(by: { $0.path < $1.path }) {
+            guard self.nodes.slot(of: ZooKeeperPath.parent(of: path)) != nil else {
                 throw .invalidValue(field: "parent", value: 0)
             }
-            self.nodes[slot: parent].children.insert(ZooKeeperPath.name(of: path))
+            self.insert(path, node)
         }
         // ZooKeeper rebuilds its quota trie and recomputes the stats after loading a snapshot.
         self.setupQuota()
     }
 }
 
-/// The tree's nodes by path: a dictionary from path to a slot in one array of nodes.
+/// The tree's nodes: one array of nodes, each listing its children's names with their slots.
 ///
-/// A dictionary of whole nodes keeps a node-sized bucket for every slot of its hash table, and
-/// the table has 1.3 to 2.7 times as many buckets as nodes; here a bucket holds only a path and
-/// a 32-bit slot, and the nodes sit densely in an array (freed slots are reused). A value type
-/// like the dictionary it replaces: a copy (a snapshot's) shares storage until either changes.
+/// A path is found by walking its components from the root. Nothing holds whole paths: a
+/// child's name sits once in its parent's table (inline for names of up to 15 bytes), and the
+/// nodes sit densely in an array (freed slots are reused). A value type: a copy (a snapshot's)
+/// shares storage until either changes.
 public struct NodeStore: Sendable, Sequence, Equatable {
-    private var slots: [String: Int32] = [:]
-    private var records: [DataNode] = []
+    private var records: [DataNode]
     private var freeSlots: [Int32] = []
+    public private(set) var count = 1
 
-    init() {}
+    private static let rootSlot = 0
 
-    public var count: Int { slots.count }
+    init() {
+        records = [DataNode(data: [], acl: ACL.openUnsafe)]
+    }
 
-    /// Every path, in no particular order.
-    public var paths: Dictionary<String, Int32>.Keys { slots.keys }
+    /// The slot of the node at `path`, if there is one.
+    func slot(of path: String) -> Int? {
+        var slot = Self.rootSlot
+        var utf8 = path.utf8[...]
+        guard utf8.first == UInt8(ascii: "/") else { return nil }
+        utf8 = utf8.dropFirst()
+        while !utf8.isEmpty {
+            let end = utf8.firstIndex(of: UInt8(ascii: "/")) ?? utf8.endIndex
+            guard let child = records[slot].children.slots[String(Substring(utf8[..<end]))] else { return nil }
+            slot = Int(child)
+            utf8 = end == utf8.endIndex ? utf8[end...] : utf8[utf8.index(after: end)...]
+        }
+        return slot
+    }
 
     public subscript(path: String) -> DataNode? {
-        get { slots[path].map { records[Int($0)] } }
+        get { slot(of: path).map { records[$0] } }
         set {
             if let node = newValue {
-                if let slot = slots[path] {
-                    records[Int(slot)] = node
-                } else if let slot = freeSlots.popLast() {
-                    records[Int(slot)] = node
-                    slots[path] = slot
-                } else {
-                    slots[path] = Int32(records.count)
-                    records.append(node)
+                if let slot = slot(of: path) {
+                    // Changing a node never changes its children.
+                    let children = records[slot].children
+                    records[slot] = node
+                    records[slot].children = children
+                    return
                 }
-            } else if let slot = slots.removeValue(forKey: path) {
+                guard let parent = slot(of: ZooKeeperPath.parent(of: path)) else {
+                    preconditionFailure("\(path): no parent to insert it under")
+                }
+                var child = node
+                child.children = ChildNames()
+                let slot: Int32
+                if let free = freeSlots.popLast() {
+                    slot = free
+                    records[Int(free)] = child
+                } else {
+                    slot = Int32(records.count)
+                    records.append(child)
+                }
+                records[parent].children.slots[ZooKeeperPath.name(of: path)] = slot
+                count += 1
+            } else if path != "/", let parent = slot(of: ZooKeeperPath.parent(of: path)),
+                      let slot = records[parent].children.slots.removeValue(forKey: ZooKeeperPath.name(of: path))
+            {
+                precondition(records[Int(slot)].children.isEmpty, "\(path): removed with children")
                 records[Int(slot)] = Self.vacant
                 freeSlots.append(slot)
+                count -= 1
             }
         }
     }
 
-    /// Where `path`'s node is kept, for changing it in place with ``subscript(slot:)``.
-    func slot(of path: String) -> Int? { slots[path].map(Int.init) }
-
-    /// The node in `slot`, changed in place (no copy of its child set).
+    /// The node in `slot`, changed in place (no copy of its child table).
     subscript(slot slot: Int) -> DataNode {
         get { records[slot] }
         _modify { yield &records[slot] }
     }
 
     mutating func reserveCapacity(_ count: Int) {
-        slots.reserveCapacity(count)
         records.reserveCapacity(count)
     }
 
-    public func makeIterator() -> some IteratorProtocol<(key: String, value: DataNode)> {
-        let records = self.records
-        return slots.lazy.map { (key: $0.key, value: records[Int($0.value)]) }.makeIterator()
+    /// Every path, parents before children.
+    public var paths: [String] {
+        var paths: [String] = []
+        paths.reserveCapacity(count)
+        forEachNode(sortingChildren: false) { path, _ in paths.append(path) }
+        return paths
+    }
+
+    /// Visits every node, parents before their children (siblings by name when sorting).
+    func forEachNode(sortingChildren: Bool, _ body: (String, DataNode) throws -> Void) rethrows {
+        var stack: [(path: String, slot: Int32)] = [("/", Int32(Self.rootSlot))]
+        while let (path, slot) = stack.popLast() {
+            let node = records[Int(slot)]
+            try body(path, node)
+            let prefix = path == "/" ? "/" : path + "/"
+            if sortingChildren {
+                // Pushed in reverse, popped in order.
+                for (name, child) in node.children.slots.sorted(by: { $0.key > $1.key }) {
+                    stack.append((prefix + name, child))
+                }
+            } else {
+                for (name, child) in node.children.slots { stack.append((prefix + name, child)) }
+            }
+        }
+    }
+
+    public func makeIterator() -> IndexingIterator<[(key: String, value: DataNode)]> {
+        var all: [(key: String, value: DataNode)] = []
+        all.reserveCapacity(count)
+        forEachNode(sortingChildren: false) { path, node in all.append((key: path, value: node)) }
+        return all.makeIterator()
     }
 
     /// Equal when both hold the same nodes at the same paths (slots may differ).
     public static func == (lhs: NodeStore, rhs: NodeStore) -> Bool {
         guard lhs.count == rhs.count else { return false }
-        return lhs.slots.allSatisfy { path, slot in rhs[path] == lhs.records[Int(slot)] }
+        var equal = true
+        lhs.forEachNode(sortingChildren: false) { path, node in
+            if equal, rhs[path] != node { equal = false }
+        }
+        return equal
     }
 
     private static let vacant = DataNode(data: nil, acl: [])
