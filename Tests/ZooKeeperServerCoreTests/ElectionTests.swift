@@ -263,3 +263,33 @@ import Testing
         #expect(followerRoles.contains(.leading(epoch: 1, established: true)), "\(followerRoles)")
     }
 }
+
+/// A member that decided to follow a member which then backs someone else looks again at once.
+@Suite struct AbandonedFollowerTests {
+    struct NoSnapshots: ZabSnapshotSource {
+        func currentSnapshot() -> ZabSnapshot { ZabSnapshot(zxid: 0, bytes: []) }
+    }
+
+    @Test func aFollowerWhoseChosenLeaderBacksAnotherLooksAgain() {
+        var peer = ZabPeer(
+            configuration: ZabConfiguration(id: 1, members: QuorumMembers(voters: [1, 2, 3]), tickTime: 2_000),
+            persisted: ZabPersistentState(), snapshots: NoSnapshots(), randomSeed: 1)
+        _ = peer.start(now: 0)
+        func roles(_ actions: [ZabAction]) -> [ZabRole] {
+            actions.compactMap { if case .roleChanged(let role) = $0 { return role } else { return nil } }
+        }
+        // Every voter votes for 3 in round 1: member 1 follows 3 without waiting.
+        let vote3 = Notification(leader: 3, zxid: 0, electionEpoch: 1, peerEpoch: 0, state: .looking)
+        _ = peer.received(.notification(vote3), from: 3, now: 10)
+        let decided = roles(peer.received(.notification(vote3), from: 2, now: 11))
+        #expect(decided.contains(.following(leader: 3, established: false)), "\(decided)")
+        // A stale vote of 3's from an older round changes nothing.
+        let stale = Notification(leader: 2, zxid: 0, electionEpoch: 0, peerEpoch: 0, state: .looking)
+        #expect(roles(peer.received(.notification(stale), from: 3, now: 12)).isEmpty)
+        // 3 then backs member 2 (a better vote reached only 3): 3 will not lead; 1 looks again.
+        let vote2 = Notification(leader: 2, zxid: 5, electionEpoch: 1, peerEpoch: 0, state: .looking)
+        let again = roles(peer.received(.notification(vote2), from: 3, now: 20))
+        #expect(again == [.looking], "\(again)")
+        #expect(peer.election.state == .looking)
+    }
+}

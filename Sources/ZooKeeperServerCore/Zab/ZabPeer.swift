@@ -105,6 +105,15 @@ public struct ZabPeer: Sendable {
         var actions: [ZabAction] = []
         switch message {
         case .notification(let n):
+            if let f = follower, sender == f.leader, f.phase == .connecting, n.leader != sender,
+               n.electionEpoch >= election.logicalClock
+            {
+                // The member this one decided to follow backs another member in this round or a
+                // later one: it will not lead. Look again now rather than wait initLimit ticks
+                // for a LEADERINFO that never comes (an election decided without waiting for
+                // every vote can end this way when a better vote reached only the chosen one).
+                becomeLooking(now: now, actions: &actions)
+            }
             let electionActions = election.notificationReceived(from: sender, n, now: now)
             handleElection(electionActions, now: now, actions: &actions)
         case .zab(let envelope):
