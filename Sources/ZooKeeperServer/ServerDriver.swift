@@ -283,13 +283,16 @@ public final class ServerDriver: @unchecked Sendable {
         let store = storage.snapshots
         background.async { [self, logger] in
             let start = NIODeadline.now()
-            let snapshot = frozen.snapshot()
+            let zxid = frozen.lastZxid
             do {
-                try store.write(zxid: snapshot.zxid, bytes: snapshot.bytes)
-                logger.info("snapshot 0x\(String(snapshot.zxid, radix: 16)) written (\(snapshot.bytes.count) bytes, \((NIODeadline.now() - start).nanoseconds / 1_000_000) ms)")
-                loop.execute { self.replication?.snapshotWritten(zxid: snapshot.zxid) }
+                // Encoded and written a piece at a time: never the whole tree encoded in memory.
+                let length = try store.write(zxid: zxid) { emit in
+                    try frozen.encodeSnapshot { piece in try piece.withUnsafeReadableBytes { try emit($0) } }
+                }
+                logger.info("snapshot 0x\(String(zxid, radix: 16)) written (\(length) bytes, \((NIODeadline.now() - start).nanoseconds / 1_000_000) ms)")
+                loop.execute { self.replication?.snapshotWritten(zxid: zxid) }
             } catch {
-                logger.error("could not write snapshot 0x\(String(snapshot.zxid, radix: 16)): \(error)")
+                logger.error("could not write snapshot 0x\(String(zxid, radix: 16)): \(error)")
             }
             loop.execute { self.snapshotInProgress = false }
         }

@@ -421,10 +421,15 @@ public struct DataTree: Sendable {
 
     // MARK: Snapshot
 
-    func encode(into buffer: inout ByteBuffer) {
+    /// Encodes every node into `buffer`, handing it to `flush` whenever it holds `pieceSize`
+    /// bytes or more (`flush` empties it), so a large tree never sits encoded whole in memory.
+    func encode(
+        into buffer: inout ByteBuffer, pieceSize: Int = .max, flush: (inout ByteBuffer) throws -> Void = { _ in }
+    ) rethrows {
         buffer.writeJuteInt(Int32(self.nodes.count))
         // Parents before their children, siblings by name.
-        self.nodes.forEachNode(sortingChildren: true) { path, node in
+        try self.nodes.forEachNode(sortingChildren: true) { path, node in
+            if buffer.readableBytes >= pieceSize { try flush(&buffer) }
             buffer.writeJuteString(path)
             buffer.writeJuteBuffer(node.data)
             buffer.writeACLVector(node.acl)

@@ -157,18 +157,29 @@ public struct ServerCore: Sendable {
 
     /// The whole state (tree, sessions with timeouts, last zxid) as bytes, and the zxid it includes.
     public func snapshot() -> (zxid: Int64, bytes: [UInt8]) {
-        var buffer = self.allocator.buffer(capacity: 4096)
+        var bytes: [UInt8] = []
+        self.encodeSnapshot(pieceSize: .max) { piece in bytes += piece.readableBytesView }
+        return (self.lastZxid, bytes)
+    }
+
+    /// The bytes of ``snapshot()``, handed to `emit` in order in pieces of about `pieceSize`
+    /// bytes, so that a large tree is written out without being held encoded whole.
+    public func encodeSnapshot(pieceSize: Int = 1 << 20, _ emit: (ByteBuffer) throws -> Void) rethrows {
+        var buffer = self.allocator.buffer(capacity: pieceSize == .max ? 4096 : pieceSize + pieceSize / 4)
         buffer.writeJuteInt(Self.snapshotMagic)
         buffer.writeJuteInt(1)
         buffer.writeJuteLong(self.lastZxid)
-        self.tree.encode(into: &buffer)
+        try self.tree.encode(into: &buffer, pieceSize: pieceSize) { full in
+            try emit(full)
+            full.clear()
+        }
         let ids = self.sessions.keys.sorted()
         buffer.writeJuteInt(Int32(ids.count))
         for id in ids {
             buffer.writeJuteLong(id)
             buffer.writeJuteInt(self.sessions[id]!.timeout)
         }
-        return (self.lastZxid, Array(buffer.readableBytesView))
+        try emit(buffer)
     }
 
     /// Session ids and timeouts (for tests and `dump`).

@@ -35,6 +35,18 @@ import Testing
         }
     }
 
+    /// The checksum of A then B, from A's and B's checksums and B's length, for lengths of B
+    /// that exercise every bit of the repeated squaring.
+    @Test func combiningChecksumsMatchesChecksummingTheWhole() {
+        var generator = SeededBytes(state: 7)
+        for (lengthA, lengthB) in [(0, 0), (0, 1), (16, 0), (16, 1), (3, 7), (16, 100), (1, 255), (16, 256), (9, 1_000), (16, 65_537)] {
+            let a = generator.bytes(lengthA)
+            let b = generator.bytes(lengthB)
+            let combined = CRC32C.combine(CRC32C.checksum(a), CRC32C.checksum(b), lengthB: lengthB)
+            #expect(combined == CRC32C.checksum(a + b), "A \(lengthA) bytes, B \(lengthB) bytes")
+        }
+    }
+
     @Test func incrementalUpdatesMatchOneShot() {
         var generator = SeededBytes(state: 42)
         let data = generator.bytes(1000)

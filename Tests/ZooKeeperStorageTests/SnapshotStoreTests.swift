@@ -19,6 +19,36 @@ import Testing
         }
     }
 
+    /// A payload handed over in pieces is stored exactly as if written whole.
+    @Test func streamedPayloadIsStoredLikeAWholeOne() throws {
+        try withTemporaryDirectory { directory in
+            let store = try SnapshotStore(directory: directory)
+            let whole = payload(for: 9, length: 300_001)
+            let length = try store.write(zxid: 9) { emit in
+                var offset = 0
+                for size in [0, 1, 4_096, 100_000, 65_536] {
+                    try whole[offset..<(offset + size)].withUnsafeBytes { try emit($0) }
+                    offset += size
+                }
+                try whole[offset...].withUnsafeBytes { try emit($0) }
+            }
+            #expect(length == whole.count)
+            let streamed = try Data(contentsOf: URL(fileURLWithPath: directory + "/snapshot.9"))
+            try store.write(zxid: 9, bytes: whole)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: directory + "/snapshot.9")) == streamed)
+            #expect(try store.latest() == .init(zxid: 9, bytes: whole))
+            // A producer that fails leaves nothing behind.
+            struct Refused: Error {}
+            #expect(throws: Refused.self) {
+                try store.write(zxid: 10) { emit in
+                    try whole.withUnsafeBytes { try emit($0) }
+                    throw Refused()
+                }
+            }
+            #expect(try fileNames(directory) == ["snapshot.9"])
+        }
+    }
+
     @Test func rewritingAZxidReplacesTheSnapshot() throws {
         try withTemporaryDirectory { directory in
             let store = try SnapshotStore(directory: directory)

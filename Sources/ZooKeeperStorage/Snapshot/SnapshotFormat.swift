@@ -20,16 +20,21 @@ enum SnapshotFormat {
     static func fileName(zxid: Int64) -> String { fileNamePrefix + zxidHex(zxid) }
 
     static func header(zxid: Int64, payload: [UInt8]) -> [UInt8] {
+        header(zxid: zxid, payloadLength: payload.count, payloadChecksum: CRC32C.checksum(payload))
+    }
+
+    /// The header for a payload known by its length and checksum (written after the payload
+    /// when the payload is streamed). The checksum covers the zxid and length fields, then the
+    /// payload.
+    static func header(zxid: Int64, payloadLength: Int, payloadChecksum: UInt32) -> [UInt8] {
         var header: [UInt8] = []
         header.reserveCapacity(headerSize)
         header.appendBigEndian(magic)
         header.appendBigEndian(version)
         header.appendBigEndian(zxid)
-        header.appendBigEndian(UInt64(payload.count))
-        var crc = CRC32C()
-        crc.update(header[8..<24])
-        crc.update(payload)
-        header.appendBigEndian(crc.value)
+        header.appendBigEndian(UInt64(payloadLength))
+        let fields = CRC32C.checksum(header[8..<24])
+        header.appendBigEndian(CRC32C.combine(fields, payloadChecksum, lengthB: payloadLength))
         return header
     }
 

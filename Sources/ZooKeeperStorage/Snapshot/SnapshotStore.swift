@@ -47,17 +47,37 @@ public final class SnapshotStore: @unchecked Sendable {
     /// - Precondition: `zxid >= 0`; checked (`.invalidArgument`).
     /// - Throws: `.io` (the temporary file is removed).
     public func write(zxid: Int64, bytes: [UInt8]) throws {
+        _ = try write(zxid: zxid) { emit in try bytes.withUnsafeBytes { try emit($0) } }
+    }
+
+    /// Stores a snapshot whose payload `produce` hands over in pieces, in order, through the
+    /// function it is given; written as ``write(zxid:bytes:)`` writes, without ever holding the
+    /// whole payload in memory.
+    ///
+    /// - Returns: the payload's length in bytes.
+    /// - Throws: `.io`, or what `produce` throws (the temporary file is removed).
+    @discardableResult
+    public func write(
+        zxid: Int64, streaming produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) throws -> Int {
         guard zxid >= 0 else {
             throw StorageError(code: .invalidArgument, message: "snapshot zxid \(zxid) is negative", path: directory)
         }
-        try lock.withLock {
+        return try lock.withLock {
             let path = POSIXFile.join(directory, SnapshotFormat.fileName(zxid: zxid))
             let temporary = path + SnapshotFormat.temporarySuffix
             let fd = try POSIXFile.open(temporary, flags: O_WRONLY | O_CREAT | O_TRUNC)
+            var length = 0
             do {
-                let header = SnapshotFormat.header(zxid: zxid, payload: bytes)
+                var checksum = CRC32C()
+                try produce { piece in
+                    try POSIXFile.write(fd, piece, at: SnapshotFormat.headerSize + length, path: temporary)
+                    checksum.update(piece)
+                    length += piece.count
+                }
+                // The header last, at the start: it holds the payload's length and checksum.
+                let header = SnapshotFormat.header(zxid: zxid, payloadLength: length, payloadChecksum: checksum.value)
                 try header.withUnsafeBytes { try POSIXFile.write(fd, $0, at: 0, path: temporary) }
-                try bytes.withUnsafeBytes { try POSIXFile.write(fd, $0, at: header.count, path: temporary) }
                 if forceSync { try POSIXFile.syncData(fd, path: temporary) }
                 POSIXFile.close(fd)
                 try POSIXFile.rename(temporary, to: path)
@@ -67,6 +87,7 @@ public final class SnapshotStore: @unchecked Sendable {
                 throw error
             }
             if forceSync { try POSIXFile.syncDirectory(directory) }
+            return length
         }
     }
 

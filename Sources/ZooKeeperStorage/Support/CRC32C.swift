@@ -46,6 +46,44 @@ public struct CRC32C: Sendable, Hashable {
     /// The checksum of everything fed so far.
     public var value: UInt32 { state ^ 0xFFFF_FFFF }
 
+    /// The checksum of A followed by B, from the checksum of A, that of B and B's length: A's
+    /// checksum is run through `lengthB` zero bytes (a multiplication by x^(8·lengthB) modulo
+    /// the polynomial, by repeated squaring of the one-zero-bit operator) and B's added.
+    public static func combine(_ checksumA: UInt32, _ checksumB: UInt32, lengthB: Int) -> UInt32 {
+        guard lengthB > 0 else { return checksumA }
+        /// A 32×32 matrix over GF(2): column n is the image of bit n.
+        typealias Matrix = [UInt32]
+        func apply(_ matrix: Matrix, _ vector: UInt32) -> UInt32 {
+            var vector = vector
+            var sum: UInt32 = 0
+            var column = 0
+            while vector != 0 {
+                if vector & 1 == 1 { sum ^= matrix[column] }
+                vector >>= 1
+                column += 1
+            }
+            return sum
+        }
+        func squared(_ matrix: Matrix) -> Matrix { matrix.map { apply(matrix, $0) } }
+        // The operator for one zero bit: shift right, folding the polynomial in for bit 0.
+        var odd: Matrix = [0x82F6_3B78]
+        for n in 1..<32 { odd.append(1 << (n - 1)) }
+        var even = squared(odd)  // two zero bits
+        odd = squared(even)  // four zero bits
+        var crc = checksumA
+        var remaining = lengthB
+        repeat {
+            even = squared(odd)  // the first pass: one zero byte
+            if remaining & 1 == 1 { crc = apply(even, crc) }
+            remaining >>= 1
+            if remaining == 0 { break }
+            odd = squared(even)
+            if remaining & 1 == 1 { crc = apply(odd, crc) }
+            remaining >>= 1
+        } while remaining != 0
+        return crc ^ checksumB
+    }
+
     /// The checksum of `bytes`.
     public static func checksum<Bytes: Sequence>(_ bytes: Bytes) -> UInt32 where Bytes.Element == UInt8 {
         var crc = CRC32C()
