@@ -347,7 +347,7 @@ struct EnsembleCommand: ShellCommand {
                 answeredAt = since
                 if now - since >= Self.joinGracePeriod || now >= deadline { return }
             }
-            try await Task.sleep(for: EnsembleMonitor.interval)
+            try await Task.sleep(for: .milliseconds(50))
         }
     }
 

@@ -8,8 +8,11 @@ struct EnsembleMonitor: Sendable {
     let ensemble: LocalEnsemble
     let eventLoopGroup: any EventLoopGroup
 
-    /// Time between two polls.
-    static let interval: Duration = .milliseconds(50)
+    /// Time between two polls: short at first (an election takes a few milliseconds, and the
+    /// times reported are when a poll saw the change), then longer.
+    static func interval(after elapsed: Duration) -> Duration {
+        elapsed < .milliseconds(500) ? .milliseconds(5) : .milliseconds(50)
+    }
     /// How long one member may take to answer one poll, in seconds.
     static let answerTimeout = 1.0
 
@@ -31,7 +34,7 @@ struct EnsembleMonitor: Sendable {
         return observations
     }
 
-    /// Polls every ``interval`` and reports each change, then the settled state, until the
+    /// Polls every ``interval(after:)`` and reports each change, then the settled state, until the
     /// ensemble settles (``EnsembleTracker/isSettled(_:running:voters:sides:)``).
     ///
     /// - Parameters:
@@ -81,7 +84,7 @@ struct EnsembleMonitor: Sendable {
                     throw ShellError("ensemble: did not settle within \(Self.seconds(timeout)) s ("
                         + states.joined(separator: ", ") + ")")
                 }
-                try await Task.sleep(for: Self.interval)
+                try await Task.sleep(for: Self.interval(after: clock.now - start))
             }
         } catch is CancellationError {
             for event in tracker.flush() { report(event) }
