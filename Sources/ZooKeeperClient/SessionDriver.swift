@@ -18,6 +18,7 @@ final class SessionDriver: @unchecked Sendable {
     private var channel: (any Channel)?
     private var connectionID = 0
     private var needsFlush = false
+    private var flushScheduled = false
     private var lastConnectError: String?
     /// Connection attempts refused in a row (reset by a successful connect).
     private(set) var refusedAttemptsInARow = 0
@@ -204,9 +205,45 @@ final class SessionDriver: @unchecked Sendable {
         for action in actions {
             run(action)
         }
-        if needsFlush, let channel {
-            needsFlush = false
-            channel.flush()
+        scheduleFlush()
+        wakeProgressWaiters()
+    }
+
+    // MARK: Waiting for progress
+
+    private var progressWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    private var nextProgressWaiter = 0
+
+    /// Resumes `continuation` after the state machine's next step (a connection opened or
+    /// failed, a reply, a state change), or after `maximum` if none comes first.
+    func waitForProgress(maximum: TimeAmount, _ continuation: CheckedContinuation<Void, Never>) {
+        let id = nextProgressWaiter
+        nextProgressWaiter += 1
+        progressWaiters[id] = continuation
+        eventLoop.scheduleTask(in: maximum) { [weak self] in
+            self?.progressWaiters.removeValue(forKey: id)?.resume()
+        }
+    }
+
+    private func wakeProgressWaiters() {
+        guard !progressWaiters.isEmpty else { return }
+        let waiters = progressWaiters
+        progressWaiters = [:]
+        for (_, continuation) in waiters { continuation.resume() }
+    }
+
+    /// Flushes once the loop has run what is queued on it now: requests submitted together
+    /// (by many tasks at once) leave in one write instead of one write each.
+    private func scheduleFlush() {
+        guard needsFlush, !flushScheduled else { return }
+        flushScheduled = true
+        eventLoop.execute { [weak self] in
+            guard let self else { return }
+            self.flushScheduled = false
+            if self.needsFlush, let channel = self.channel {
+                self.needsFlush = false
+                channel.flush()
+            }
         }
     }
 

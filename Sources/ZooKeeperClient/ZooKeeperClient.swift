@@ -121,7 +121,13 @@ public final class ZooKeeperClient: Sendable {
                 if state.isConnected || state.isTerminal { outcome = state; break }
                 if failFast && refused >= 2 * hosts { break }
                 if ContinuousClock.now >= deadline { break }
-                try await Task.sleep(for: .milliseconds(10))
+                try Task.checkCancellation()
+                // Until the session's next step, or 10 ms at most (deadline and cancellation are
+                // checked at least that often).
+                let driver = self.driver
+                await withCheckedContinuation { continuation in
+                    driver.eventLoop.execute { driver.waitForProgress(maximum: .milliseconds(10), continuation) }
+                }
             }
         } catch {
             try? await close()
