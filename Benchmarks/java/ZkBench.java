@@ -5,6 +5,12 @@
 //   javac -cp /usr/share/java/zookeeper.jar -d OUT ZkBench.java
 //   java -cp OUT:/usr/share/java/zookeeper.jar ZkBench --hosts 127.0.0.1:2181 \
 //       --workload get --sessions 4 --depth 32 --ops 1000000 --duration 5 --warmup 1 --size 1024
+//
+// Sessions connect, and close at the end, concurrently (see closeAll for the client's 100 ms sleep
+// on closing), so 1,000 sessions take seconds, not minutes. The create workload (a fill, with
+// --keep true) names its nodes ROOT/n[TAG-]SESSION-SLOT-SEQ: give each fill into the same ROOT its
+// own --tag.
+import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -12,6 +18,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.zookeeper.AsyncCallback;
+import org.apache.zookeeper.ClientCnxn;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Watcher;
@@ -30,6 +37,7 @@ public final class ZkBench {
     static int size = 1024;
     static String root = "/zkbench-java";
     static boolean keep = false;
+    static String tag = "";
     static final int SAMPLE_CAPACITY = 1_000_000;
 
     static final class Budget {
@@ -88,7 +96,7 @@ public final class ZkBench {
                     }
                     break;
                 case "create": // fills the server: nodes are kept (with --keep true)
-                    zk.create(root + "/n" + session + "-" + slot + "-" + (sequence++), data, ZooDefs.Ids.OPEN_ACL_UNSAFE,
+                    zk.create(root + "/n" + tag + session + "-" + slot + "-" + (sequence++), data, ZooDefs.Ids.OPEN_ACL_UNSAFE,
                             CreateMode.PERSISTENT, (AsyncCallback.StringCallback) this, null);
                     break;
                 case "watch-mix": {
@@ -154,6 +162,43 @@ public final class ZkBench {
 
     static String ms(long nanoseconds) { return String.format("%.3f", nanoseconds / 1e6); }
 
+    /**
+     * Closes every session (each closeSession acknowledged by the server) after the measurement.
+     * ZooKeeper 3.8.0's client ends a session's send thread with a 100 ms sleep
+     * (ClientCnxnSocketNIO.cleanup) inside `synchronized (state)`, a lock on an enum constant that
+     * every session of the process shares and that queuing a request (the closeSession too) takes:
+     * closing 1,000 sessions took more than a minute, even from 1,000 threads. The sleep follows
+     * the socket's close and only delays the thread's end, so it is interrupted (the other sleep a
+     * send thread has, before a reconnection, is harmless to cut short while closing); without the
+     * fields (another client version) the closes just take their time, 60 s at most.
+     */
+    static void closeAll(List<ZooKeeper> clients) throws InterruptedException {
+        List<Thread> sendThreads = new ArrayList<>();
+        try {
+            Field cnxn = ZooKeeper.class.getDeclaredField("cnxn");
+            Field sendThread = ClientCnxn.class.getDeclaredField("sendThread");
+            cnxn.setAccessible(true);
+            sendThread.setAccessible(true);
+            for (ZooKeeper zk : clients) sendThreads.add((Thread) sendThread.get(cnxn.get(zk)));
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            sendThreads.clear();
+        }
+        List<Thread> closers = new ArrayList<>();
+        for (ZooKeeper zk : clients) {
+            Thread closer = new Thread(() -> { try { zk.close(); } catch (InterruptedException e) { } });
+            closer.setDaemon(true);
+            closer.start();
+            closers.add(closer);
+        }
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        for (Thread closer : closers) {
+            while (closer.isAlive() && System.nanoTime() < deadline) {
+                for (Thread t : sendThreads) if (t.getState() == Thread.State.TIMED_WAITING) t.interrupt();
+                closer.join(1);
+            }
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         for (int i = 0; i < args.length; i += 2) {
             String value = args[i + 1];
@@ -168,26 +213,34 @@ public final class ZkBench {
                 case "--size": size = Integer.parseInt(value); break;
                 case "--root": root = value; break;
                 case "--keep": keep = Boolean.parseBoolean(value); break;
+                case "--tag": tag = value.isEmpty() ? "" : value + "-"; break;
                 default: throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
         List<ZooKeeper> clients = new ArrayList<>();
+        CountDownLatch connected = new CountDownLatch(sessions);
         for (int s = 0; s < sessions; s++) {
-            CountDownLatch connected = new CountDownLatch(1);
-            ZooKeeper zk = new ZooKeeper(hosts, 30_000, event -> {
-                if (event.getState() == Watcher.Event.KeeperState.SyncConnected) connected.countDown();
-            });
-            if (!connected.await(30, TimeUnit.SECONDS)) throw new IllegalStateException("could not connect to " + hosts);
-            clients.add(zk);
+            boolean[] once = {false};
+            clients.add(new ZooKeeper(hosts, 30_000, event -> {
+                if (event.getState() == Watcher.Event.KeeperState.SyncConnected) {
+                    synchronized (once) { if (!once[0]) { once[0] = true; connected.countDown(); } }
+                }
+            }));
         }
+        if (!connected.await(30 + sessions / 10, TimeUnit.SECONDS)) throw new IllegalStateException("could not connect to " + hosts);
         ZooKeeper first = clients.get(0);
         byte[] data = new byte[size];
         Arrays.fill(data, (byte) 'a');
         try { first.create(root, new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT); } catch (KeeperException.NodeExistsException e) { }
+        CountDownLatch prepared = new CountDownLatch(sessions);
         for (int s = 0; s < sessions; s++) {
-            try { first.create(root + "/s" + s, data, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT); }
-            catch (KeeperException.NodeExistsException e) { first.setData(root + "/s" + s, data, -1); }
+            String node = root + "/s" + s;
+            first.create(node, data, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.PERSISTENT, (rc, path, ctx, name) -> {
+                if (rc == KeeperException.Code.NODEEXISTS.intValue()) first.setData(node, data, -1, (rc2, p2, c2, st) -> prepared.countDown(), null);
+                else prepared.countDown();
+            }, null);
         }
+        if (!prepared.await(60, TimeUnit.SECONDS)) throw new IllegalStateException("could not create the session nodes");
         if (warmup > 0) load(clients, Long.MAX_VALUE, warmup, false);
         long start = System.nanoTime();
         List<Slot> slots = load(clients, ops, duration, true);
@@ -201,11 +254,14 @@ public final class ZkBench {
         for (Slot slot : slots) { System.arraycopy(slot.samples, 0, latencies, at, slot.count); at += slot.count; }
         Arrays.sort(latencies);
 
-        if (!keep) for (String child : first.getChildren(root, false)) {
-            try { first.delete(root + "/" + child, -1); } catch (KeeperException e) { }
+        if (!keep) {
+            List<String> children = first.getChildren(root, false);
+            CountDownLatch deleted = new CountDownLatch(children.size());
+            for (String child : children) first.delete(root + "/" + child, -1, (rc, p, c) -> deleted.countDown(), null);
+            deleted.await(60, TimeUnit.SECONDS);
+            try { first.delete(root, -1); } catch (KeeperException e) { }
         }
-        if (!keep) try { first.delete(root, -1); } catch (KeeperException e) { }
-        for (ZooKeeper zk : clients) zk.close();
+        closeAll(clients);
 
         System.out.println("{\"tool\":\"java\",\"workload\":\"" + workload + "\",\"sessions\":" + sessions + ",\"depth\":" + depth
                 + ",\"size\":" + size + ",\"ops\":" + completed + ",\"errors\":" + errors
