@@ -33,10 +33,11 @@ final class ScriptPipeline: @unchecked Sendable {
     /// before it. Returns the command's status if it ran alone; a pipelined command's status is
     /// collected by ``drain()``.
     func run(_ words: [String]) async -> ExitStatus {
+        let parsed = runner.parse(words)
         guard context.lineEditor == nil, context.currentClient != nil,
-              case .command(let command)? = try? context.registry.parse(words), command.sendsOneRequest
+              case .success(.command(let command)) = parsed, command.sendsOneRequest
         else {
-            return await runAlone(words)
+            return await runAlone(parsed)
         }
         var worst = ExitStatus.success
         if inFlight.count - oldest >= Self.window {
@@ -65,8 +66,12 @@ final class ScriptPipeline: @unchecked Sendable {
 
     /// Runs `words` alone once every pipelined command before it has finished.
     func runAlone(_ words: [String]) async -> ExitStatus {
+        await runAlone(runner.parse(words))
+    }
+
+    private func runAlone(_ parsed: Result<CommandRegistry.Parsed, UsageError>) async -> ExitStatus {
         let drained = await drain()
-        return max(drained, await runner.execute(words))
+        return max(drained, await runner.execute(parsed: parsed))
     }
 
     /// Waits for every pipelined command; their worst status.

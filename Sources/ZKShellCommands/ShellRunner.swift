@@ -27,10 +27,25 @@ public final class ShellRunner: Sendable {
 
     /// Parses and runs one command given as words (`["ls", "-s", "/"]`), printing any error.
     public func execute(_ words: [String]) async -> ExitStatus {
-        let parsed: CommandRegistry.Parsed
+        await execute(parsed: parse(words))
+    }
+
+    /// Parses words as ``execute(_:)`` does.
+    func parse(_ words: [String]) -> Result<CommandRegistry.Parsed, UsageError> {
         do {
-            parsed = try context.registry.parse(words)
+            return .success(try context.registry.parse(words))
         } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Runs what ``parse(_:)`` made of a line: the command, its help, or the usage error.
+    func execute(parsed result: Result<CommandRegistry.Parsed, UsageError>) async -> ExitStatus {
+        let parsed: CommandRegistry.Parsed
+        switch result {
+        case .success(let value):
+            parsed = value
+        case .failure(let error):
             report(error)
             return .usage
         }

@@ -199,8 +199,14 @@ public struct DataTree: Sendable {
 
     // MARK: Mutation
 
-    private mutating func insert(_ path: String, _ node: DataNode) {
-        self.nodes[path] = node
+    /// Adds (or replaces) the node at `path`; `parent` is its parent's slot when the caller has
+    /// already found it (the path is then not walked again).
+    private mutating func insert(_ path: String, _ node: DataNode, parent: Int? = nil) {
+        if let parent {
+            self.nodes.insert(node, named: ZooKeeperPath.name(of: path), under: parent)
+        } else {
+            self.nodes[path] = node
+        }
         self.approximateDataSize += Int64(path.utf8.count + (node.data?.count ?? 0))
         self.index(path, owner: node.ephemeralOwner, add: true)
     }
@@ -237,7 +243,9 @@ public struct DataTree: Sendable {
         case .create(let path, let data, let acl, let owner, let parentCVersion):
             let parentPath = ZooKeeperPath.parent(of: path)
             guard let parentIndex = self.nodes.slot(of: parentPath) else { return .error(.noNode) }
-            guard self.nodes[path] == nil else { return .error(.nodeExists) }
+            guard path != "/", !self.nodes[slot: parentIndex].children.contains(ZooKeeperPath.name(of: path)) else {
+                return .error(.nodeExists)
+            }
             let node = DataNode(
                 data: data, acl: self.intern(acl), czxid: header.zxid, mzxid: header.zxid, ctime: header.time, mtime: header.time,
                 ephemeralOwner: owner, pzxid: header.zxid)
@@ -251,7 +259,7 @@ public struct DataTree: Sendable {
                 self.nodes[slot: parentIndex].pzxid = header.zxid
             }
             let parentACL = self.nodes[slot: parentIndex].acl
-            self.insert(path, node)
+            self.insert(path, node, parent: parentIndex)
             // Quota bookkeeping, after the node is in the tree (DataTree.createNode).
             let childName = ZooKeeperPath.name(of: path)
             if parentPath.hasPrefix(Quotas.quotaZookeeper), childName == Quotas.limitNode || childName == Quotas.statNode {
@@ -454,6 +462,9 @@ public struct DataTree: Sendable {
         // Snapshots list parents first (ours and ZooKeeper's); any node that comes before its
         // parent is inserted after the rest.
         var early: [(path: String, node: DataNode)] = []
+        // Siblings come together: the parent found for one serves the next.
+        var lastParentPath = ""
+        var lastParentSlot: Int?
         for _ in 0..<count {
             let path = try buffer.decodeJuteStringNonNull("path")
             let node = DataNode(
@@ -464,8 +475,17 @@ public struct DataTree: Sendable {
                 aversion: try buffer.txnInt("aversion"), ephemeralOwner: try buffer.txnLong("ephemeralOwner"),
                 pzxid: try buffer.txnLong("pzxid"))
             guard ZooKeeperPath.isValid(path) else { throw .invalidValue(field: "path", value: 0) }
-            if path == "/" || self.nodes.slot(of: ZooKeeperPath.parent(of: path)) != nil {
+            if path == "/" {
                 self.insert(path, node)
+                continue
+            }
+            let parentPath = ZooKeeperPath.parent(of: path)
+            if parentPath != lastParentPath || lastParentSlot == nil {
+                lastParentPath = parentPath
+                lastParentSlot = self.nodes.slot(of: parentPath)
+            }
+            if let parent = lastParentSlot {
+                self.insert(path, node, parent: parent)
             } else {
                 early.append((path, node))
             }
@@ -527,18 +547,7 @@ public struct NodeStore: Sendable, Sequence, Equatable {
                 guard let parent = slot(of: ZooKeeperPath.parent(of: path)) else {
                     preconditionFailure("\(path): no parent to insert it under")
                 }
-                var child = node
-                child.children = ChildNames()
-                let slot: Int32
-                if let free = freeSlots.popLast() {
-                    slot = free
-                    records[Int(free)] = child
-                } else {
-                    slot = Int32(records.count)
-                    records.append(child)
-                }
-                records[parent].children.slots[ZooKeeperPath.name(of: path)] = slot
-                count += 1
+                insert(node, named: ZooKeeperPath.name(of: path), under: parent)
             } else if path != "/", let parent = slot(of: ZooKeeperPath.parent(of: path)),
                       let slot = records[parent].children.slots.removeValue(forKey: ZooKeeperPath.name(of: path))
             {
@@ -550,6 +559,29 @@ public struct NodeStore: Sendable, Sequence, Equatable {
         }
     }
 
+    /// Stores `node` as the child `name` of the node in `parent` (found once by the caller),
+    /// replacing the node there but not its children.
+    mutating func insert(_ node: DataNode, named name: String, under parent: Int) {
+        if let existing = records[parent].children.slots[name] {
+            let children = records[Int(existing)].children
+            records[Int(existing)] = node
+            records[Int(existing)].children = children
+            return
+        }
+        var child = node
+        child.children = ChildNames()
+        let slot: Int32
+        if let free = freeSlots.popLast() {
+            slot = free
+            records[Int(free)] = child
+        } else {
+            slot = Int32(records.count)
+            records.append(child)
+        }
+        records[parent].children.slots[name] = slot
+        count += 1
+    }
+
     /// The node in `slot`, changed in place (no copy of its child table).
     subscript(slot slot: Int) -> DataNode {
         get { records[slot] }
@@ -558,14 +590,6 @@ public struct NodeStore: Sendable, Sequence, Equatable {
 
     mutating func reserveCapacity(_ count: Int) {
         records.reserveCapacity(count)
-    }
-
-    /// Every path, parents before children.
-    public var paths: [String] {
-        var paths: [String] = []
-        paths.reserveCapacity(count)
-        forEachNode(sortingChildren: false) { path, _ in paths.append(path) }
-        return paths
     }
 
     /// Visits every node, parents before their children (siblings by name when sorting).

@@ -146,12 +146,8 @@ public struct ZabPeer: Sendable {
     /// with a new link). Without this event both notice only after syncLimit ticks of silence.
     public mutating func linkLost(_ peer: PeerID, now: Int64) -> [ZabAction] {
         guard started else { return [] }
-        var actions: [ZabAction] = []
-        if isMember, follower == nil, leader == nil {
-            handleElection(election.peerUnreachable(peer, now: now), now: now, actions: &actions)
-            return actions
-        }
-        _ = election.peerUnreachable(peer, now: now)
+        // The election stops waiting for its vote (and, while electing, may decide now).
+        var actions = electionLinkLost(peer, now: now)
         if let f = follower, f.leader == peer {
             becomeLooking(now: now, actions: &actions)
         } else if leader != nil {
