@@ -77,7 +77,7 @@ public struct CommandRegistry: Sendable {
     public static let standard = CommandRegistry(commands: standardCommands)
 
     /// The outcome of parsing one command's words.
-    public enum Parsed {
+    public enum Parsed: Sendable {
         /// A command ready to run.
         case command(any ShellCommand)
         /// `CMD --help` or `CMD -h`: print this text and succeed.

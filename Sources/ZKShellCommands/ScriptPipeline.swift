@@ -33,7 +33,11 @@ final class ScriptPipeline: @unchecked Sendable {
     /// before it. Returns the command's status if it ran alone; a pipelined command's status is
     /// collected by ``drain()``.
     func run(_ words: [String]) async -> ExitStatus {
-        let parsed = runner.parse(words)
+        await run(parsed: runner.parse(words))
+    }
+
+    /// Runs a command ``ShellRunner/parse(_:)`` made of a line, as ``run(_:)`` does.
+    func run(parsed: Result<CommandRegistry.Parsed, UsageError>) async -> ExitStatus {
         guard context.lineEditor == nil, context.currentClient != nil,
               case .success(.command(let command)) = parsed, command.sendsOneRequest
         else {
@@ -69,7 +73,7 @@ final class ScriptPipeline: @unchecked Sendable {
         await runAlone(runner.parse(words))
     }
 
-    private func runAlone(_ parsed: Result<CommandRegistry.Parsed, UsageError>) async -> ExitStatus {
+    func runAlone(_ parsed: Result<CommandRegistry.Parsed, UsageError>) async -> ExitStatus {
         let drained = await drain()
         return max(drained, await runner.execute(parsed: parsed))
     }

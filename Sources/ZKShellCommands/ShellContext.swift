@@ -100,6 +100,8 @@ public final class ShellContext: @unchecked Sendable {
     public let style: Style
     /// Colours for standard error (the `zksh:` of errors).
     public let errorStyle: Style
+    /// Times in stats, in the zone of ``Options/timeZone``.
+    public let timeText: TimeText
 
     /// Shared by this context and those made from it by ``redirectingOutput(to:)``.
     private final class SharedState: @unchecked Sendable {
@@ -140,6 +142,7 @@ public final class ShellContext: @unchecked Sendable {
         self.options = options
         self.style = Style.resolve(options.color, isTerminal: output.outputIsTerminal, environment: environment)
         self.errorStyle = Style.resolve(options.color, isTerminal: output.errorIsTerminal, environment: environment)
+        self.timeText = TimeText(timeZone: options.timeZone)
         self.output = output
         self.standardInput = standardInput
         self.registry = registry
@@ -153,6 +156,7 @@ public final class ShellContext: @unchecked Sendable {
         self.options = context.options
         self.style = context.style
         self.errorStyle = context.errorStyle
+        self.timeText = context.timeText
         self.output = output
         self.standardInput = context.standardInput
         self.registry = context.registry

@@ -32,8 +32,12 @@ public final class ShellRunner: Sendable {
 
     /// Parses words as ``execute(_:)`` does.
     func parse(_ words: [String]) -> Result<CommandRegistry.Parsed, UsageError> {
+        Self.parse(words, registry: context.registry)
+    }
+
+    static func parse(_ words: [String], registry: CommandRegistry) -> Result<CommandRegistry.Parsed, UsageError> {
         do {
-            return .success(try context.registry.parse(words))
+            return .success(try registry.parse(words))
         } catch {
             return .failure(error)
         }
@@ -203,6 +207,7 @@ public final class ShellRunner: Sendable {
     /// Runs a `txn` block's commands: nil while a block collects `words` (or `words` opens
     /// one), else the status of `words` run as usual, or of the committed or aborted block.
     private func feedTransactionBlock(_ block: inout TransactionBlock?, _ words: [String],
+                                      parsed: Result<CommandRegistry.Parsed, UsageError>? = nil,
                                       pipeline: ScriptPipeline? = nil) async -> ExitStatus? {
         if var open = block {
             switch open.add(words) {
@@ -224,8 +229,9 @@ public final class ShellRunner: Sendable {
             block = opened
             return nil
         }
-        if let pipeline { return await pipeline.run(words) }
-        return await execute(words)
+        let parsed = parsed ?? parse(words)
+        if let pipeline { return await pipeline.run(parsed: parsed) }
+        return await execute(parsed: parsed)
     }
 
     /// Runs a script read from standard input line by line, each complete command as soon as
@@ -236,16 +242,26 @@ public final class ShellRunner: Sendable {
         var pending = ""
         var block: TransactionBlock?
         let pipeline = keepGoing ? ScriptPipeline(runner: self) : nil
+        let input = InputLines(descriptor: STDIN_FILENO)
         while true {
-            let line = await onInputQueue { Swift.readLine(strippingNewline: false) }
-            guard let line else { break }
-            pending += line
-            let scan = ShellTokenizer.scan(pending)
-            if !scan.isComplete || Self.endsWithContinuation(pending) { continue }
-            pending = ""
-            for command in scan.commands {
-                context.appendHistory(ShellTokenizer.line(command.map(\.text)))  // for `history` and `redo`
-                guard let status = await feedTransactionBlock(&block, command.map(\.text), pipeline: pipeline) else { continue }
+            let lines = await onInputQueue { input.next() }
+            guard !lines.isEmpty else { break }
+            var commands: [[String]] = []
+            for line in lines {
+                pending += line
+                let scan = ShellTokenizer.scan(pending)
+                if !scan.isComplete || Self.endsWithContinuation(pending) { continue }
+                pending = ""
+                for command in scan.commands { commands.append(command.map(\.text)) }
+            }
+            // Parsing a line costs about as much as its round trip: the lines already read are
+            // parsed on another thread while the ones before them run.
+            var ahead = ParseAhead(commands, registry: context.registry)
+            defer { ahead.cancel() }
+            for words in commands {
+                let parsed = await ahead.next()
+                context.appendHistory(ShellTokenizer.line(words))  // for `history` and `redo`
+                guard let status = await feedTransactionBlock(&block, words, parsed: parsed, pipeline: pipeline) else { continue }
                 worst = max(worst, status)
                 if status == .interrupted || (status != .success && !keepGoing) || context.exitRequested {
                     return max(worst, await pipeline?.drain() ?? .success)
@@ -430,4 +446,46 @@ private final class InterruptRelay: @unchecked Sendable {
     deinit {
         source?.cancel()
     }
+}
+
+/// Parses a script's commands, in order, on another thread while the ones before them run.
+///
+/// Parsing has no effects, so parsing ahead never changes what a script does; a line inside a
+/// transaction block is parsed for nothing. A single command is parsed where it runs.
+private struct ParseAhead {
+    private var results: AsyncStream<Result<CommandRegistry.Parsed, UsageError>>.Iterator?
+    private let parser: Task<Void, Never>?
+    private var single: Result<CommandRegistry.Parsed, UsageError>?
+
+    init(_ commands: [[String]], registry: CommandRegistry) {
+        guard commands.count > 1 else {
+            single = commands.first.map { ShellRunner.parse($0, registry: registry) }
+            parser = nil
+            return
+        }
+        let (stream, continuation) = AsyncStream<Result<CommandRegistry.Parsed, UsageError>>.makeStream()
+        results = stream.makeAsyncIterator()
+        parser = Task.detached {
+            for words in commands {
+                if Task.isCancelled { break }
+                continuation.yield(ShellRunner.parse(words, registry: registry))
+            }
+            continuation.finish()
+        }
+    }
+
+    /// The next command's parse, in the order the commands were given.
+    mutating func next() async -> Result<CommandRegistry.Parsed, UsageError> {
+        if let single {
+            self.single = nil
+            return single
+        }
+        guard let result = await results?.next() else {
+            preconditionFailure("more commands taken than were parsed")
+        }
+        return result
+    }
+
+    /// Stops parsing (the script ended early).
+    func cancel() { parser?.cancel() }
 }

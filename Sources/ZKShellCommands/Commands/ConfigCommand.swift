@@ -54,6 +54,6 @@ struct ConfigCommand: ShellCommand {
             return
         }
         for line in membersOnly ? members : lines { context.print(line) }
-        if self.stat { context.write(Array(StatFormatter.text(stat, timeZone: context.options.timeZone).utf8)) }
+        if self.stat { context.write(Array(StatFormatter.text(stat, times: context.timeText).utf8)) }
     }
 }

@@ -38,6 +38,6 @@ struct GetAclCommand: ShellCommand {
             return
         }
         context.write(Array(ACLText.text(acl).utf8))
-        if self.stat { context.write(Array(StatFormatter.text(stat, timeZone: context.options.timeZone).utf8)) }
+        if self.stat { context.write(Array(StatFormatter.text(stat, times: context.timeText).utf8)) }
     }
 }

@@ -68,7 +68,7 @@ struct GetCommand: ShellCommand {
             return
         }
         context.write(DataRenderer.render(data, format: format, toTerminal: context.output.outputIsTerminal))
-        if self.stat { context.write(Array(StatFormatter.text(stat, timeZone: context.options.timeZone).utf8)) }
+        if self.stat { context.write(Array(StatFormatter.text(stat, times: context.timeText).utf8)) }
     }
 
     /// `{"path":…,"data":"<text or null>","dataBase64":"…","stat":{…}}`.

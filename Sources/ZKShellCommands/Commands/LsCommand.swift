@@ -64,7 +64,7 @@ struct LsCommand: ShellCommand {
             return
         }
         for child in sorted { context.print(child) }
-        if self.stat { context.write(Array(StatFormatter.text(stat, timeZone: context.options.timeZone).utf8)) }
+        if self.stat { context.write(Array(StatFormatter.text(stat, times: context.timeText).utf8)) }
     }
 
     /// Depth-first, children sorted, the node itself first; streams lines as it goes (unless JSON)

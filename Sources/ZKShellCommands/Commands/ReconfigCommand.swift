@@ -99,6 +99,6 @@ struct ReconfigCommand: ShellCommand {
         }
         context.print("Committed new configuration:")
         for line in lines { context.print(line) }
-        if self.stat { context.write(Array(StatFormatter.text(stat, timeZone: context.options.timeZone).utf8)) }
+        if self.stat { context.write(Array(StatFormatter.text(stat, times: context.timeText).utf8)) }
     }
 }

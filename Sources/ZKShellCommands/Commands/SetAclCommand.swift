@@ -63,7 +63,7 @@ struct SetAclCommand: ShellCommand {
         if output.wantsJSON(context) {
             context.printJSON(["path": .string(path), "acl": ACLText.json(acl), "stat": StatFormatter.json(newStat)])
         } else if stat {
-            context.write(Array(StatFormatter.text(newStat, timeZone: context.options.timeZone).utf8))
+            context.write(Array(StatFormatter.text(newStat, times: context.timeText).utf8))
         }
     }
 

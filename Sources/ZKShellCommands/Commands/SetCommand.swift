@@ -47,7 +47,7 @@ struct SetCommand: ShellCommand {
         if output.wantsJSON(context) {
             context.printJSON(["path": .string(path), "stat": StatFormatter.json(newStat)])
         } else if stat {
-            context.write(Array(StatFormatter.text(newStat, timeZone: context.options.timeZone).utf8))
+            context.write(Array(StatFormatter.text(newStat, times: context.timeText).utf8))
         }
     }
 }

@@ -38,7 +38,7 @@ struct StatCommand: ShellCommand {
         if output.wantsJSON(context) {
             context.printJSON(["path": .string(path), "stat": StatFormatter.json(stat)])
         } else {
-            context.write(Array(StatFormatter.text(stat, timeZone: context.options.timeZone).utf8))
+            context.write(Array(StatFormatter.text(stat, times: context.timeText).utf8))
         }
     }
 }

@@ -59,7 +59,7 @@ struct WatchCommand: ShellCommand {
     }
 
     private func report(_ event: WatchedEvent, client: ZooKeeperClient, context: ShellContext) async {
-        let time = StatFormatter.isoTimestamp(Date(), timeZone: context.options.timeZone)
+        let time = context.timeText.isoTimestamp(Date())
         var nodeData: [UInt8]?
         var childNames: [String]?
         if data {

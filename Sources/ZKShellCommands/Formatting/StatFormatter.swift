@@ -6,11 +6,16 @@ public enum StatFormatter {
     /// The eleven `zkCli.sh` lines (`cZxid = 0x1a`, `ctime = Thu Jan 01 00:00:00 UTC 2024`, …),
     /// each ending in a newline.
     public static func text(_ stat: Stat, timeZone: TimeZone = .current) -> String {
+        text(stat, times: TimeText(timeZone: timeZone))
+    }
+
+    /// The eleven lines, with times from `times` (one formatter for many stats).
+    public static func text(_ stat: Stat, times: TimeText) -> String {
         [
             "cZxid = \(hex(stat.czxid))",
-            "ctime = \(date(stat.ctime, timeZone: timeZone))",
+            "ctime = \(times.javaDate(stat.ctime))",
             "mZxid = \(hex(stat.mzxid))",
-            "mtime = \(date(stat.mtime, timeZone: timeZone))",
+            "mtime = \(times.javaDate(stat.mtime))",
             "pZxid = \(hex(stat.pzxid))",
             "cversion = \(stat.cversion)",
             "dataVersion = \(stat.version)",
@@ -47,18 +52,40 @@ public enum StatFormatter {
 
     /// A Java `Date.toString()`-style time (`Thu Jan 01 00:00:00 UTC 1970`) for epoch milliseconds.
     public static func date(_ milliseconds: Int64, timeZone: TimeZone = .current) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = timeZone
-        formatter.dateFormat = "EEE MMM dd HH:mm:ss zzz yyyy"
-        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+        TimeText(timeZone: timeZone).javaDate(milliseconds)
     }
 
     /// An ISO-8601 timestamp with milliseconds and the zone offset (`2024-05-01T12:00:00.123+02:00`).
     public static func isoTimestamp(_ date: Date, timeZone: TimeZone = .current) -> String {
-        let formatter = ISO8601DateFormatter()
+        TimeText(timeZone: timeZone).isoTimestamp(date)
+    }
+}
+
+/// Formats times in one zone, reusing its formatter: building a `DateFormatter` costs far more
+/// than using one, and a script may print thousands of stats.
+public final class TimeText: @unchecked Sendable {
+    private let lock = NSLock()
+    private let formatter: DateFormatter
+    private let isoFormatter: ISO8601DateFormatter
+
+    public init(timeZone: TimeZone) {
+        formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = timeZone
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+        formatter.dateFormat = "EEE MMM dd HH:mm:ss zzz yyyy"
+        isoFormatter = ISO8601DateFormatter()
+        isoFormatter.timeZone = timeZone
+        isoFormatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    }
+
+    /// An ISO-8601 timestamp with milliseconds and the zone offset (`2024-05-01T12:00:00.123+02:00`).
+    public func isoTimestamp(_ date: Date) -> String {
+        lock.withLock { isoFormatter.string(from: date) }
+    }
+
+    /// A Java `Date.toString()`-style time (`Thu Jan 01 00:00:00 UTC 1970`) for epoch milliseconds.
+    public func javaDate(_ milliseconds: Int64) -> String {
+        let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+        return lock.withLock { formatter.string(from: date) }
     }
 }
