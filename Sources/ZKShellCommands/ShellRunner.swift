@@ -448,29 +448,33 @@ private final class InterruptRelay: @unchecked Sendable {
     }
 }
 
-/// Parses a script's commands, in order, on another thread while the ones before them run.
+/// Parses a script's commands, in order, on other threads while the ones before them run.
 ///
 /// Parsing has no effects, so parsing ahead never changes what a script does; a line inside a
-/// transaction block is parsed for nothing. A single command is parsed where it runs.
+/// transaction block is parsed for nothing. Two parsers take alternate commands (parsing a line
+/// costs more than sending its request). A single command is parsed where it runs.
 private struct ParseAhead {
-    private var results: AsyncStream<Result<CommandRegistry.Parsed, UsageError>>.Iterator?
-    private let parser: Task<Void, Never>?
+    private var streams: [AsyncStream<Result<CommandRegistry.Parsed, UsageError>>.Iterator] = []
+    private var parsers: [Task<Void, Never>] = []
+    private var taken = 0
     private var single: Result<CommandRegistry.Parsed, UsageError>?
 
     init(_ commands: [[String]], registry: CommandRegistry) {
         guard commands.count > 1 else {
             single = commands.first.map { ShellRunner.parse($0, registry: registry) }
-            parser = nil
             return
         }
-        let (stream, continuation) = AsyncStream<Result<CommandRegistry.Parsed, UsageError>>.makeStream()
-        results = stream.makeAsyncIterator()
-        parser = Task.detached {
-            for words in commands {
-                if Task.isCancelled { break }
-                continuation.yield(ShellRunner.parse(words, registry: registry))
-            }
-            continuation.finish()
+        let parserCount = min(2, commands.count)
+        for first in 0..<parserCount {
+            let (stream, continuation) = AsyncStream<Result<CommandRegistry.Parsed, UsageError>>.makeStream()
+            streams.append(stream.makeAsyncIterator())
+            parsers.append(Task.detached {
+                for index in stride(from: first, to: commands.count, by: parserCount) {
+                    if Task.isCancelled { break }
+                    continuation.yield(ShellRunner.parse(commands[index], registry: registry))
+                }
+                continuation.finish()
+            })
         }
     }
 
@@ -480,12 +484,16 @@ private struct ParseAhead {
             self.single = nil
             return single
         }
-        guard let result = await results?.next() else {
+        let stream = taken % streams.count
+        taken += 1
+        guard let result = await streams[stream].next() else {
             preconditionFailure("more commands taken than were parsed")
         }
         return result
     }
 
     /// Stops parsing (the script ended early).
-    func cancel() { parser?.cancel() }
+    func cancel() {
+        for parser in parsers { parser.cancel() }
+    }
 }
