@@ -312,6 +312,11 @@ final class SessionDriver: @unchecked Sendable {
         let bootstrap = ClientBootstrap(group: eventLoop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            // Reads grow to a whole maximum-size reply (1 MiB) when replies are that large, so a
+            // big reply arrives in one buffer instead of being gathered from 64 KiB reads by
+            // copying; small replies keep small buffers (the allocator adapts to what arrives).
+            .channelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(
+                minimum: 64, initial: 2048, maximum: ZooKeeperFrameDecoder.defaultMaximumFrameLength + 4))
             .connectTimeout(machine.connectAttemptTimeout)
             .channelInitializer { [weak self] channel in
                 channel.eventLoop.makeCompletedFuture {
