@@ -61,26 +61,30 @@ public final class ServerDriver: @unchecked Sendable {
         var options = Storage.Options()
         options.forceSync = settings.forceSync
         storage = try Storage(dataDirectory: settings.dataDirectory, dataLogDirectory: settings.dataLogDirectory, options: options)
-        let recovery: Storage.Recovery
+        var replayed = 0
         do {
-            recovery = try storage.recover()
-        } catch {
-            try? storage.close()
-            throw error
-        }
-        for note in recovery.notes { logger.warning("recovery: \(note)") }
-        logger.info("recovered \(recovery.snapshot.map { "snapshot 0x\(String($0.zxid, radix: 16))" } ?? "no snapshot") and \(recovery.transactions.count) logged transactions; last zxid 0x\(String(recovery.lastZxid, radix: 16))")
-        do {
-            // A member loads only its snapshot: logged transactions may be proposals that were
-            // never committed, and replication delivers the others once a leader confirms them.
-            core = try ServerCore(
-                configuration: settings.core, snapshot: recovery.snapshot?.bytes,
-                transactions: settings.quorum == nil ? recovery.transactions.map { (zxid: $0.zxid, bytes: $0.bytes) } : [],
-                now: Self.clock())
             if let quorum = settings.quorum {
+                // A member loads only its snapshot: logged transactions may be proposals that
+                // were never committed, and replication delivers the others once a leader
+                // confirms them. It keeps the log since the snapshot for its followers.
+                let recovery = try storage.recover()
+                Self.log(recovery.notes, snapshot: recovery.snapshot, transactions: recovery.transactions.count,
+                         lastZxid: recovery.lastZxid, logger: logger)
+                core = try ServerCore(configuration: settings.core, snapshot: recovery.snapshot?.bytes, transactions: [], now: Self.clock())
                 replication = try Replication(
                     settings: quorum, tickTime: settings.core.tickTime, dataDirectory: settings.dataDirectory, forceSync: settings.forceSync,
                     recovery: recovery, snapshots: storage.snapshots, loop: loop, logger: logger)
+            } else {
+                // Standalone: the log is replayed one entry at a time, never held whole.
+                let (snapshot, notes) = try storage.recoverSnapshot()
+                let log = storage.log
+                core = try ServerCore(configuration: settings.core, snapshot: snapshot?.bytes, now: Self.clock()) { apply in
+                    try log.forEachEntry(after: snapshot?.zxid ?? 0) { entry in
+                        replayed += 1
+                        try apply(entry.zxid, entry.bytes)
+                    }
+                }
+                Self.log(notes, snapshot: snapshot, transactions: replayed, lastZxid: core.lastZxid, logger: logger)
             }
         } catch {
             try? storage.close()
@@ -95,7 +99,13 @@ public final class ServerDriver: @unchecked Sendable {
         // As ZooKeeper does after loading: a fresh snapshot, so the replayed log can be purged.
         // It is written once the server listens (off the loop), not before: a large tree serves
         // seconds sooner, and the log it replaces stays until the snapshot is durable.
-        snapshotAfterStart = !recovery.transactions.isEmpty && replication == nil
+        snapshotAfterStart = replayed > 0 && replication == nil
+    }
+
+    private static func log(_ notes: [String], snapshot: SnapshotStore.Snapshot?, transactions: Int, lastZxid: Int64, logger: Logger) {
+        for note in notes { logger.warning("recovery: \(note)") }
+        let loaded = snapshot.map { "snapshot 0x\(String($0.zxid, radix: 16))" } ?? "no snapshot"
+        logger.info("recovered \(loaded) and \(transactions) logged transactions; last zxid 0x\(String(lastZxid, radix: 16))")
     }
 
     static func clock() -> ServerClock {

@@ -101,6 +101,17 @@ public struct ServerCore: Sendable {
         configuration: ServerConfiguration, snapshot: [UInt8]?, transactions: [(zxid: Int64, bytes: [UInt8])],
         now: ServerClock
     ) throws {
+        try self.init(configuration: configuration, snapshot: snapshot, now: now) { apply in
+            for (zxid, bytes) in transactions { try apply(zxid, bytes) }
+        }
+    }
+
+    /// Loads `snapshot`, then the logged transactions `replay` hands to the function it is given,
+    /// in zxid order, one at a time (a long log need not be held in memory at once).
+    public init(
+        configuration: ServerConfiguration, snapshot: [UInt8]?, now: ServerClock,
+        replaying replay: (_ apply: (_ zxid: Int64, _ bytes: [UInt8]) throws -> Void) throws -> Void
+    ) throws {
         self.configuration = configuration
         self.tree = DataTree(extendedTypesEnabled: configuration.extendedTypesEnabled)
         self.nextContainerCheck = now.monotonicMilliseconds + Int64(configuration.containerCheckInterval)
@@ -122,22 +133,30 @@ public struct ServerCore: Sendable {
                 throw ServerCoreError.undecodableSnapshot(error.description)
             }
         }
-        for (zxid, bytes) in transactions where zxid > self.lastZxid {
+        // Replayed into a local tree that is the only reference to its storage (a copy still
+        // shared with `self.tree` would be copied whole by the first change).
+        var tree = self.tree
+        self.tree = DataTree(extendedTypesEnabled: configuration.extendedTypesEnabled)
+        var lastZxid = self.lastZxid
+        try replay { zxid, bytes in
+            guard zxid > lastZxid else { return }
             let transaction: Transaction
             do {
                 transaction = try Transaction(bytes: bytes)
             } catch {
-                throw ServerCoreError.undecodableTransaction(zxid: zxid, error.description)
+                throw ServerCoreError.undecodableTransaction(zxid: zxid, String(describing: error))
             }
             var events: [TreeEvent] = []
-            _ = self.tree.apply(transaction.header, transaction.body, events: &events)
+            _ = tree.apply(transaction.header, transaction.body, events: &events)
             switch transaction.body {
             case .createSession(let timeout): sessionTimeouts[transaction.header.clientId] = timeout
             case .closeSession: sessionTimeouts[transaction.header.clientId] = nil
             case .create, .delete, .deleteContainer, .setData, .setACL, .check, .error, .multi: break
             }
-            self.lastZxid = max(self.lastZxid, transaction.zxid)
+            lastZxid = max(lastZxid, transaction.zxid)
         }
+        self.tree = tree
+        self.lastZxid = lastZxid
         self.durableZxid = self.lastZxid
         for (id, timeout) in sessionTimeouts {
             self.sessions[id] = Session(timeout: timeout, expiresAt: 0, connection: nil)

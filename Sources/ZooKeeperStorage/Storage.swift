@@ -79,6 +79,17 @@ public final class Storage: Sendable {
     ///   files away to start from the log anyway). The log's `.corruptLog` /
     ///   `.nonIncreasingZxid` for damage that is not a torn tail, `.io`.
     public func recover() throws -> Recovery {
+        let (snapshot, notes) = try recoverSnapshot()
+        let transactions = try log.readEntries(after: snapshot?.zxid ?? 0)
+        return Recovery(snapshot: snapshot, transactions: transactions, notes: notes)
+    }
+
+    /// The first half of ``recover()``: the newest valid snapshot and the notes, without reading
+    /// the log. Replay the transactions after the snapshot with
+    /// `log.forEachEntry(after: snapshot?.zxid ?? 0)`, one at a time.
+    ///
+    /// - Throws: `.noValidSnapshot`, as ``recover()``.
+    public func recoverSnapshot() throws -> (snapshot: SnapshotStore.Snapshot?, notes: [String]) {
         var notes = log.recoveryNotes
         let snapshot = try snapshots.latest(notes: &notes)
         if snapshot == nil {
@@ -91,8 +102,7 @@ public final class Storage: Sendable {
                     path: snapshots.directory)
             }
         }
-        let transactions = try log.readEntries(after: snapshot?.zxid ?? 0)
-        return Recovery(snapshot: snapshot, transactions: transactions, notes: notes)
+        return (snapshot, notes)
     }
 
     /// ZooKeeper's autopurge; see `SnapshotStore.purge(retain:log:)`.

@@ -48,6 +48,43 @@ import Testing
         }
     }
 
+    @Test func theLogIsReplayedOneEntryAtATimeAcrossSegments() throws {
+        try withTemporaryDirectory { root in
+            let data = join(root, "data")
+            let storage = try Storage(dataDirectory: data)
+            try appendAndSync(storage.log, 1...5)
+            try storage.snapshots.write(zxid: 3, bytes: [3])
+            storage.log.rollSegment()
+            try appendAndSync(storage.log, 6...9)
+            storage.log.rollSegment()
+            try appendAndSync(storage.log, 10...12)
+
+            let (snapshot, notes) = try storage.recoverSnapshot()
+            #expect(snapshot?.zxid == 3 && notes.isEmpty)
+            var replayed: [TransactionLog.Entry] = []
+            try storage.log.forEachEntry(after: 3) { replayed.append($0) }
+            #expect(replayed == entries(4...12))
+            #expect(replayed == (try storage.recover()).transactions)
+            // A failure while applying an entry stops the replay there and is thrown.
+            struct Stop: Error {}
+            replayed = []
+            #expect(throws: Stop.self) {
+                try storage.log.forEachEntry(after: 0) { entry in
+                    if entry.zxid == 8 { throw Stop() }
+                    replayed.append(entry)
+                }
+            }
+            #expect(replayed == entries(1...7))
+            // A segment wholly before the zxid is not read at all: damage there does not matter.
+            try flipByte(join(data, "version-2/log.1"), at: 40)
+            replayed = []
+            try storage.log.forEachEntry(after: 6) { replayed.append($0) }
+            #expect(replayed == entries(7...12))
+            #expect(throws: StorageError.self) { try storage.log.forEachEntry(after: 0) { _ in } }
+            try storage.close()
+        }
+    }
+
     @Test func damagedSnapshotFallsBackAndAllDamagedIsAnError() throws {
         try withTemporaryDirectory { root in
             let data = join(root, "data")

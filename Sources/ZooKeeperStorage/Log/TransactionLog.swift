@@ -243,8 +243,15 @@ public final class TransactionLog: @unchecked Sendable {
     /// - Throws: `.corruptLog` (naming the file and offset) for any damaged entry or header,
     ///   `.nonIncreasingZxid` if zxids go backwards within or across segments, `.io`.
     public func readEntries(after zxid: Int64) throws -> [Entry] {
+        var result: [Entry] = []
+        try forEachEntry(after: zxid) { result.append($0) }
+        return result
+    }
+
+    /// Hands every entry with a zxid larger than `zxid` to `body`, in zxid order, reading one
+    /// segment at a time: at most one segment's bytes are held at once, however long the log.
+    public func forEachEntry(after zxid: Int64, _ body: (Entry) throws -> Void) throws {
         try ioLock.withLock {
-            var result: [Entry] = []
             var previous = Int64.min
             for (index, segment) in segmentList.enumerated() {
                 if index + 1 < segmentList.count, segmentList[index + 1].firstZxid - 1 <= zxid { continue }
@@ -256,11 +263,10 @@ public final class TransactionLog: @unchecked Sendable {
                     throw StorageError.corruptLog("segment has no entries", path: segment.path, offset: bytes.count)
                 }
                 for entry in scan.entries where entry.zxid > zxid {
-                    result.append(Entry(zxid: entry.zxid, bytes: Array(bytes[entry.payload])))
+                    try body(Entry(zxid: entry.zxid, bytes: Array(bytes[entry.payload])))
                 }
                 previous = last.zxid
             }
-            return result
         }
     }
 
