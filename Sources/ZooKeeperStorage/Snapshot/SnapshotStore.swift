@@ -188,13 +188,13 @@ public final class SnapshotStore: @unchecked Sendable {
     }
 
     private func readLocked(path: String, zxid: Int64) -> Result<Snapshot, SnapshotProblem> {
-        let file: [UInt8]
+        var file: [UInt8]
         do {
             file = try POSIXFile.readAll(path)
         } catch {
             return .failure(SnapshotProblem("unreadable: \(error)"))
         }
-        return file.withUnsafeBytes { raw in
+        let checked: Result<Void, SnapshotProblem> = file.withUnsafeBytes { raw in
             SnapshotFormat.parseHeader(raw, fileSize: raw.count, expectedZxid: zxid).flatMap { header in
                 let payload = UnsafeRawBufferPointer(rebasing: raw[SnapshotFormat.headerSize...])
                 var crc = CRC32C()
@@ -204,8 +204,14 @@ public final class SnapshotStore: @unchecked Sendable {
                     return .failure(
                         SnapshotProblem("CRC mismatch (stored \(hex32(header.crc)), computed \(hex32(crc.value)))"))
                 }
-                return .success(Snapshot(zxid: zxid, bytes: Array(payload)))
+                return .success(())
             }
+        }
+        return checked.map {
+            // The payload moves to the front of the file's own buffer: a large tree's snapshot
+            // is not held twice.
+            file.removeFirst(SnapshotFormat.headerSize)
+            return Snapshot(zxid: zxid, bytes: file)
         }
     }
 
