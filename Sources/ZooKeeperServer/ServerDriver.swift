@@ -68,7 +68,7 @@ public final class ServerDriver: @unchecked Sendable {
                 // were never committed, and replication delivers the others once a leader
                 // confirms them. It keeps the log since the snapshot for its followers.
                 let recovery = try storage.recover()
-                Self.log(recovery.notes, snapshot: recovery.snapshot, transactions: recovery.transactions.count,
+                Self.log(recovery.notes, snapshotZxid: recovery.snapshot?.zxid, transactions: recovery.transactions.count,
                          lastZxid: recovery.lastZxid, logger: logger)
                 core = try ServerCore(configuration: settings.core, snapshot: recovery.snapshot?.bytes, transactions: [], now: Self.clock())
                 replication = try Replication(
@@ -76,15 +76,19 @@ public final class ServerDriver: @unchecked Sendable {
                     recovery: recovery, snapshots: storage.snapshots, loop: loop, logger: logger)
             } else {
                 // Standalone: the log is replayed one entry at a time, never held whole.
+                // The snapshot's bytes are handed over, not kept: the tree is built without them.
                 let (snapshot, notes) = try storage.recoverSnapshot()
+                let snapshotZxid = snapshot?.zxid
+                let bytes = snapshot?.bytes
+                _ = consume snapshot
                 let log = storage.log
-                core = try ServerCore(configuration: settings.core, snapshot: snapshot?.bytes, now: Self.clock()) { apply in
-                    try log.forEachEntry(after: snapshot?.zxid ?? 0) { entry in
+                core = try ServerCore(configuration: settings.core, snapshot: consume bytes, now: Self.clock()) { apply in
+                    try log.forEachEntry(after: snapshotZxid ?? 0) { entry in
                         replayed += 1
                         try apply(entry.zxid, entry.bytes)
                     }
                 }
-                Self.log(notes, snapshot: snapshot, transactions: replayed, lastZxid: core.lastZxid, logger: logger)
+                Self.log(notes, snapshotZxid: snapshotZxid, transactions: replayed, lastZxid: core.lastZxid, logger: logger)
             }
         } catch {
             try? storage.close()
@@ -102,9 +106,9 @@ public final class ServerDriver: @unchecked Sendable {
         snapshotAfterStart = replayed > 0 && replication == nil
     }
 
-    private static func log(_ notes: [String], snapshot: SnapshotStore.Snapshot?, transactions: Int, lastZxid: Int64, logger: Logger) {
+    private static func log(_ notes: [String], snapshotZxid: Int64?, transactions: Int, lastZxid: Int64, logger: Logger) {
         for note in notes { logger.warning("recovery: \(note)") }
-        let loaded = snapshot.map { "snapshot 0x\(String($0.zxid, radix: 16))" } ?? "no snapshot"
+        let loaded = snapshotZxid.map { "snapshot 0x\(String($0, radix: 16))" } ?? "no snapshot"
         logger.info("recovered \(loaded) and \(transactions) logged transactions; last zxid 0x\(String(lastZxid, radix: 16))")
     }
 

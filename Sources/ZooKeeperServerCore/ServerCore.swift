@@ -108,17 +108,21 @@ public struct ServerCore: Sendable {
 
     /// Loads `snapshot`, then the logged transactions `replay` hands to the function it is given,
     /// in zxid order, one at a time (a long log need not be held in memory at once).
+    ///
+    /// A caller that gives up its `snapshot` (`consume`) lets the bytes go as soon as they are in
+    /// the decoding buffer, before the tree is built from them.
     public init(
-        configuration: ServerConfiguration, snapshot: [UInt8]?, now: ServerClock,
+        configuration: ServerConfiguration, snapshot: consuming [UInt8]?, now: ServerClock,
         replaying replay: (_ apply: (_ zxid: Int64, _ bytes: [UInt8]) throws -> Void) throws -> Void
     ) throws {
         self.configuration = configuration
         self.tree = DataTree(extendedTypesEnabled: configuration.extendedTypesEnabled)
         self.nextContainerCheck = now.monotonicMilliseconds + Int64(configuration.containerCheckInterval)
         var sessionTimeouts: [Int64: Int32] = [:]
-        if let snapshot {
+        let loaded = snapshot.map { ByteBufferAllocator().buffer(bytes: $0) }
+        snapshot = nil
+        if var buffer = loaded {
             do {
-                var buffer = ByteBufferAllocator().buffer(bytes: snapshot)
                 guard try buffer.txnInt("magic") == Self.snapshotMagic, try buffer.txnInt("version") == 1 else {
                     throw ServerCoreError.undecodableSnapshot("bad magic or version")
                 }
