@@ -357,7 +357,7 @@ public struct ServerCore: Sendable {
     func containerCandidates(now: ServerClock) -> [String] {
         var candidates: [String] = []
         for path in self.tree.containers {
-            guard let node = self.tree.node(at: path), node.children.isEmpty else { continue }
+            guard let node = self.tree.node(at: path), node.childCount == 0 else { continue }
             let neverUsed = self.configuration.containerMaxNeverUsedInterval
             // ZooKeeper: maxNeverUsedIntervalMs != 0 (a negative value reaps unused ones at once).
             if node.childCreates > 0
@@ -367,7 +367,7 @@ public struct ServerCore: Sendable {
             }
         }
         for path in self.tree.ttlNodes {
-            guard let node = self.tree.node(at: path), node.children.isEmpty else { continue }
+            guard let node = self.tree.node(at: path), node.childCount == 0 else { continue }
             if case .ttl(let ttl) = self.tree.kind(of: node), ttl != 0, now.wallClockMilliseconds - node.mtime > ttl {
                 candidates.append(path)
             }
@@ -377,7 +377,7 @@ public struct ServerCore: Sendable {
 
     func validateDeleteContainer(_ path: String) -> TxnBody {
         guard let node = self.tree.node(at: path) else { return .error(.noNode) }
-        guard node.children.isEmpty else { return .error(.notEmpty) }
+        guard node.childCount == 0 else { return .error(.notEmpty) }
         if case .ephemeral = self.tree.kind(of: node) { return .error(.badVersion) }
         return .deleteContainer(path: path)
     }
