@@ -215,11 +215,11 @@ public struct DataTree: Sendable {
                 ephemeralOwner: owner, pzxid: header.zxid)
             // The parent's stats are changed in place. (The store links the child into the
             // parent's children when it is inserted.)
-            let childCreates = self.nodes[stats: parentIndex].childCreates
+            let childCreates = self.nodes.childCreates(ofSlot: parentIndex)
             let newC = parentCVersion == -1 ? childCreates &+ 1 : parentCVersion
             if newC > childCreates || parentCVersion == -1 {
-                self.nodes[stats: parentIndex].childCreates = newC
-                self.nodes[stats: parentIndex].pzxid = header.zxid
+                self.nodes.setChildCreates(newC, ofSlot: parentIndex)
+                self.nodes.setPzxid(header.zxid, ofSlot: parentIndex)
             }
             let parentACL = self.nodes.acl(ofSlot: parentIndex)
             self.insert(path, node, parent: parentIndex)
@@ -250,10 +250,11 @@ public struct DataTree: Sendable {
             guard let slot = self.nodes.slot(of: path) else { return .error(.noNode) }
             let lastLength = Int64(self.nodes.dataCount(ofSlot: slot))
             self.approximateDataSize += Int64(data?.count ?? 0) - lastLength
-            self.nodes.setData(data, ofSlot: slot)
-            self.nodes[stats: slot].version = version
-            self.nodes[stats: slot].mzxid = header.zxid
-            self.nodes[stats: slot].mtime = header.time
+            self.nodes.setData(data, ofSlot: slot) { fields in
+                fields.version = version
+                fields.mzxid = header.zxid
+                fields.mtime = header.time
+            }
             let node = self.nodes[slot: slot]
             if let lastPrefix = self.maxPrefixWithQuota(path) {
                 self.updateQuotaStat(lastPrefix, bytesDiff: Int64(data?.count ?? 0) - lastLength, countDiff: 0)
@@ -262,8 +263,7 @@ public struct DataTree: Sendable {
             return .setData(self.stat(of: node))
         case .setACL(let path, let acl, let version):
             guard let slot = self.nodes.slot(of: path) else { return .error(.noNode) }
-            self.nodes.setACL(acl, ofSlot: slot)
-            self.nodes[stats: slot].aversion = version
+            self.nodes.setACL(acl, aversion: version, ofSlot: slot)
             return .setACL(self.stat(of: self.nodes[slot: slot]))
         case .check:
             return .check
@@ -289,7 +289,7 @@ public struct DataTree: Sendable {
         var parentACL: [ACL] = []
         if let parentIndex = self.nodes.slot(of: parentPath) {
             // In place, as in create. (The store unlinked the child when it was removed.)
-            if zxid > self.nodes[stats: parentIndex].pzxid { self.nodes[stats: parentIndex].pzxid = zxid }
+            if zxid > self.nodes.pzxid(ofSlot: parentIndex) { self.nodes.setPzxid(zxid, ofSlot: parentIndex) }
             parentACL = self.nodes.acl(ofSlot: parentIndex)
         }
         // Quota bookkeeping (DataTree.deleteNode): a deleted limits node ends its quota, then the

@@ -1,44 +1,17 @@
 import ZooKeeperProtocol
 
-/// A node's persisted stat fields, as the store keeps them.
-struct NodeStats: Hashable, Sendable {
-    var czxid: Int64
-    var mzxid: Int64
-    var ctime: Int64
-    var mtime: Int64
-    var ephemeralOwner: Int64
-    var pzxid: Int64
-    var version: Int32
-    var childCreates: Int32
-    var aversion: Int32
-
-    init(_ node: DataNode) {
-        self.czxid = node.czxid
-        self.mzxid = node.mzxid
-        self.ctime = node.ctime
-        self.mtime = node.mtime
-        self.ephemeralOwner = node.ephemeralOwner
-        self.pzxid = node.pzxid
-        self.version = node.version
-        self.childCreates = node.childCreates
-        self.aversion = node.aversion
-    }
-}
-
-/// One slot of the store: a node's stats, its ACL's index, its links in the tree, and where its
-/// name and data sit in the blob arena. 96 bytes.
+/// One slot of the store: what changes when the node's children do (their links and count,
+/// `childCreates`, `pzxid`) and where the rest sits in the blob arena. 40 bytes.
 struct NodeRecord: Sendable {
-    var stats: NodeStats
-    var aclIndex: Int32
-    /// The parent's slot (-1 for the root).
+    var pzxid: Int64
+    /// The parent's slot (-1 for the root and for a vacant slot).
     var parent: Int32
     /// The children form a doubly linked list: the first child's slot, or -1.
     var firstChild: Int32
     var nextSibling: Int32
     var previousSibling: Int32
     var childCount: Int32
-    /// The hash of (parent, name), kept so the child table never rereads names to move entries.
-    var keyHash: UInt32
+    var childCreates: Int32
     /// The chunk holding the node's blob (-1 for a vacant slot) and the blob's offset in it.
     var blobChunk: Int32
     var blobOffset: Int32
@@ -46,15 +19,153 @@ struct NodeRecord: Sendable {
     var isVacant: Bool { self.blobChunk < 0 }
 }
 
-/// The nodes' names and data, packed into large chunks.
+/// What a blob holds besides the name and data: the node's stats that change only with its own
+/// data or ACL, and its ACL's index.
+struct BlobFields: Hashable, Sendable {
+    var aclIndex: Int32
+    var czxid: Int64
+    var mzxid: Int64
+    var ctime: Int64
+    var mtime: Int64
+    var version: Int32
+    var aversion: Int32
+    var ephemeralOwner: Int64
+}
+
+/// A decoded blob header.
+struct BlobHeader {
+    /// The slot of the node the blob belongs to (or belonged to, once freed).
+    var slot: Int32
+    var nameLength: Int
+    /// -1 for null data.
+    var dataLength: Int
+    var fields: BlobFields
+    /// The encoded header's length.
+    var headerLength: Int
+
+    var size: Int { self.headerLength + self.nameLength + max(self.dataLength, 0) }
+
+    /// The longest encoded header: slot, three varints, flags, seven fields.
+    static let maximumLength = 4 + 3 * 5 + 1 + 8 * 5 + 4 * 2
+
+    private static let mzxidDiffers: UInt8 = 1
+    private static let mtimeDiffers: UInt8 = 2
+    private static let hasVersion: UInt8 = 4
+    private static let hasAversion: UInt8 = 8
+    private static let hasOwner: UInt8 = 16
+
+    /// Writes the header: the slot, varints for the name's length, the data's length + 1 (0 for
+    /// null) and the ACL index, a flags byte, czxid and ctime, then only the fields that differ
+    /// from what a fresh node has (mzxid = czxid, mtime = ctime, zero versions and owner).
+    /// Returns the length written.
+    static func encode(slot: Int32, nameLength: Int, dataLength: Int, fields: BlobFields, into out: UnsafeMutableRawBufferPointer) -> Int {
+        var writer = ByteWriter(out: out)
+        writer.write(slot)
+        writer.writeVarint(UInt32(nameLength))
+        writer.writeVarint(UInt32(dataLength + 1))
+        writer.writeVarint(UInt32(bitPattern: fields.aclIndex))
+        var flags: UInt8 = 0
+        if fields.mzxid != fields.czxid { flags |= Self.mzxidDiffers }
+        if fields.mtime != fields.ctime { flags |= Self.mtimeDiffers }
+        if fields.version != 0 { flags |= Self.hasVersion }
+        if fields.aversion != 0 { flags |= Self.hasAversion }
+        if fields.ephemeralOwner != 0 { flags |= Self.hasOwner }
+        writer.writeByte(flags)
+        writer.write(fields.czxid)
+        writer.write(fields.ctime)
+        if flags & Self.mzxidDiffers != 0 { writer.write(fields.mzxid) }
+        if flags & Self.mtimeDiffers != 0 { writer.write(fields.mtime) }
+        if flags & Self.hasVersion != 0 { writer.write(fields.version) }
+        if flags & Self.hasAversion != 0 { writer.write(fields.aversion) }
+        if flags & Self.hasOwner != 0 { writer.write(fields.ephemeralOwner) }
+        return writer.position
+    }
+
+    init(from bytes: UnsafeRawBufferPointer, at offset: Int) {
+        var reader = ByteReader(bytes: bytes, position: offset)
+        self.slot = reader.read(Int32.self)
+        self.nameLength = Int(reader.readVarint())
+        self.dataLength = Int(reader.readVarint()) - 1
+        let aclIndex = Int32(bitPattern: reader.readVarint())
+        let flags = reader.readByte()
+        let czxid = reader.read(Int64.self)
+        let ctime = reader.read(Int64.self)
+        let mzxid = flags & Self.mzxidDiffers != 0 ? reader.read(Int64.self) : czxid
+        let mtime = flags & Self.mtimeDiffers != 0 ? reader.read(Int64.self) : ctime
+        let version = flags & Self.hasVersion != 0 ? reader.read(Int32.self) : 0
+        let aversion = flags & Self.hasAversion != 0 ? reader.read(Int32.self) : 0
+        let owner = flags & Self.hasOwner != 0 ? reader.read(Int64.self) : 0
+        self.fields = BlobFields(
+            aclIndex: aclIndex, czxid: czxid, mzxid: mzxid, ctime: ctime, mtime: mtime, version: version, aversion: aversion,
+            ephemeralOwner: owner)
+        self.headerLength = reader.position - offset
+    }
+}
+
+/// Writes little-endian integers and varints into a buffer that has room for them.
+private struct ByteWriter {
+    let out: UnsafeMutableRawBufferPointer
+    var position = 0
+
+    init(out: UnsafeMutableRawBufferPointer) { self.out = out }
+
+    mutating func writeByte(_ byte: UInt8) {
+        self.out[self.position] = byte
+        self.position += 1
+    }
+
+    mutating func write<T: FixedWidthInteger>(_ value: T) {
+        self.out.storeBytes(of: value.littleEndian, toByteOffset: self.position, as: T.self)
+        self.position += MemoryLayout<T>.size
+    }
+
+    mutating func writeVarint(_ value: UInt32) {
+        var rest = value
+        while rest >= 0x80 {
+            self.writeByte(UInt8(truncatingIfNeeded: rest) | 0x80)
+            rest >>= 7
+        }
+        self.writeByte(UInt8(rest))
+    }
+}
+
+/// Reads what `ByteWriter` wrote.
+private struct ByteReader {
+    let bytes: UnsafeRawBufferPointer
+    var position: Int
+
+    mutating func readByte() -> UInt8 {
+        let byte = self.bytes[self.position]
+        self.position += 1
+        return byte
+    }
+
+    mutating func read<T: FixedWidthInteger>(_ type: T.Type) -> T {
+        let value = T(littleEndian: self.bytes.loadUnaligned(fromByteOffset: self.position, as: T.self))
+        self.position += MemoryLayout<T>.size
+        return value
+    }
+
+    mutating func readVarint() -> UInt32 {
+        var value: UInt32 = 0
+        var shift: UInt32 = 0
+        while true {
+            let byte = self.readByte()
+            value |= UInt32(byte & 0x7F) << shift
+            if byte < 0x80 { return value }
+            shift += 7
+        }
+    }
+}
+
+/// The nodes' names, data and most of their stats, packed into large chunks.
 ///
-/// A blob is a 12-byte header (the owner's slot, the name's length, the data's length or -1 for
-/// null data) followed by the name's and the data's bytes. A freed blob's bytes stay until its
-/// chunk is compacted (its live blobs moved to the chunk being filled) or wholly freed. Chunks
-/// are arrays, so a copy of the arena keeps the bytes it saw.
+/// A blob is a `BlobHeader` (the owner's slot, lengths, the ACL index and the stats, fields a
+/// fresh node leaves at their defaults omitted) followed by the name's and the data's bytes. A
+/// freed blob's bytes stay until its chunk is compacted (its live blobs moved to the chunk being
+/// filled) or wholly freed. Chunks are arrays, so a copy of the arena keeps the bytes it saw.
 struct BlobArena: Sendable {
     static let chunkSize = 1 << 20
-    static let headerSize = 12
 
     private(set) var chunks: [[UInt8]] = []
     /// Freed bytes per chunk.
@@ -65,29 +176,13 @@ struct BlobArena: Sendable {
     /// Chunks that may be more than half dead, to compact.
     private var compactionCandidates: [Int32] = []
 
-    struct Header {
-        var slot: Int32
-        var nameLength: Int
-        /// -1 for null data.
-        var dataLength: Int
-        var size: Int { BlobArena.headerSize + self.nameLength + max(self.dataLength, 0) }
-    }
-
-    static func header(in bytes: UnsafeRawBufferPointer, at offset: Int) -> Header {
-        let slot = Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self))
-        let nameLength = Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 4, as: Int32.self))
-        let dataLength = Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset + 8, as: Int32.self))
-        return Header(slot: slot, nameLength: Int(nameLength), dataLength: Int(dataLength))
-    }
-
     /// Calls `body` with the blob's header and its name's and data's bytes.
     func withBlob<R>(
-        chunk: Int32, offset: Int32, _ body: (Header, UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> R
+        chunk: Int32, offset: Int32, _ body: (BlobHeader, UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> R
     ) rethrows -> R {
         try self.chunks[Int(chunk)].withUnsafeBytes { bytes in
-            let start = Int(offset)
-            let header = Self.header(in: bytes, at: start)
-            let nameStart = start + Self.headerSize
+            let header = BlobHeader(from: bytes, at: Int(offset))
+            let nameStart = Int(offset) + header.headerLength
             let nameEnd = nameStart + header.nameLength
             let name = UnsafeRawBufferPointer(rebasing: bytes[nameStart..<nameEnd])
             let data = UnsafeRawBufferPointer(rebasing: bytes[nameEnd..<(nameEnd + max(header.dataLength, 0))])
@@ -96,17 +191,21 @@ struct BlobArena: Sendable {
     }
 
     /// Stores a blob for `slot` and tells where.
-    mutating func append(slot: Int32, name: UnsafeRawBufferPointer, data: [UInt8]?) -> (chunk: Int32, offset: Int32) {
-        let dataLength = data.map { Int32($0.count) } ?? -1
-        let size = Self.headerSize + name.count + (data?.count ?? 0)
-        let chunk = self.chunkWithRoom(for: size)
-        let offset = Int32(self.chunks[Int(chunk)].count)
-        withUnsafeBytes(of: slot.littleEndian) { self.chunks[Int(chunk)].append(contentsOf: $0) }
-        withUnsafeBytes(of: Int32(name.count).littleEndian) { self.chunks[Int(chunk)].append(contentsOf: $0) }
-        withUnsafeBytes(of: dataLength.littleEndian) { self.chunks[Int(chunk)].append(contentsOf: $0) }
-        self.chunks[Int(chunk)].append(contentsOf: name)
-        if let data { self.chunks[Int(chunk)].append(contentsOf: data) }
-        return (chunk, offset)
+    mutating func append(
+        slot: Int32, name: UnsafeRawBufferPointer, data: UnsafeRawBufferPointer?, fields: BlobFields
+    ) -> (chunk: Int32, offset: Int32) {
+        withUnsafeTemporaryAllocation(byteCount: BlobHeader.maximumLength, alignment: 8) { header in
+            let dataLength = data?.count ?? -1
+            let headerLength = BlobHeader.encode(
+                slot: slot, nameLength: name.count, dataLength: dataLength, fields: fields, into: header)
+            let size = headerLength + name.count + (data?.count ?? 0)
+            let chunk = self.chunkWithRoom(for: size)
+            let offset = Int32(self.chunks[Int(chunk)].count)
+            self.chunks[Int(chunk)].append(contentsOf: UnsafeRawBufferPointer(rebasing: header[0..<headerLength]))
+            self.chunks[Int(chunk)].append(contentsOf: name)
+            if let data { self.chunks[Int(chunk)].append(contentsOf: data) }
+            return (chunk, offset)
+        }
     }
 
     /// Stores a copy of a whole blob (header included) and tells where.
@@ -146,7 +245,7 @@ struct BlobArena: Sendable {
 
     /// Marks the blob at `offset` in `chunk` as freed.
     mutating func release(chunk: Int32, offset: Int32) {
-        let size = self.chunks[Int(chunk)].withUnsafeBytes { Self.header(in: $0, at: Int(offset)).size }
+        let size = self.chunks[Int(chunk)].withUnsafeBytes { BlobHeader(from: $0, at: Int(offset)).size }
         self.deadBytes[Int(chunk)] += size
         self.check(chunk)
     }
@@ -186,11 +285,12 @@ struct BlobArena: Sendable {
 
 /// The tree's nodes, stored compactly.
 ///
-/// Each node has a slot in one array of fixed-size records (freed slots are reused) holding its
-/// stats, its ACL as an index into a table of distinct ACLs, and links to its parent, first
-/// child and siblings. Names and data sit together in a `BlobArena`. One open-addressing table
-/// for the whole store finds a child by (parent slot, name): linear probing, backward-shift
-/// deletion. A path is found by walking its components from the root.
+/// Each node has a slot in one array of small fixed-size records (freed slots are reused)
+/// holding links to its parent, first child and siblings, and what its children change. Its
+/// name, data, other stats and ACL (an index into a table of distinct ACLs) sit together in a
+/// `BlobArena`. One open-addressing table for the whole store finds a child by (parent slot,
+/// name): linear probing, backward-shift deletion. A path is found by walking its components
+/// from the root.
 ///
 /// A value type made of arrays: a copy (a snapshot's) shares storage until either changes, and
 /// never sees the other's changes.
@@ -209,15 +309,13 @@ public struct NodeStore: Sendable, Sequence, Equatable {
     private static let minimumTableSize = 16
 
     init() {
-        var name = ""
-        name.withUTF8 { bytes in
-            let location = self.arena.append(slot: 0, name: UnsafeRawBufferPointer(bytes), data: [])
-            let record = NodeRecord(
-                stats: NodeStats(DataNode(data: [], acl: [])), aclIndex: 0, parent: -1, firstChild: -1, nextSibling: -1,
-                previousSibling: -1, childCount: 0, keyHash: 0, blobChunk: location.chunk, blobOffset: location.offset)
-            self.records.append(record)
-        }
-        self.records[Self.rootSlot].aclIndex = self.aclIndex(ACL.openUnsafe)
+        let fields = BlobFields(aclIndex: 0, czxid: 0, mzxid: 0, ctime: 0, mtime: 0, version: 0, aversion: 0, ephemeralOwner: 0)
+        let location = self.arena.append(slot: 0, name: UnsafeRawBufferPointer(start: nil, count: 0), data: nil, fields: fields)
+        let record = NodeRecord(
+            pzxid: 0, parent: -1, firstChild: -1, nextSibling: -1, previousSibling: -1, childCount: 0, childCreates: 0,
+            blobChunk: location.chunk, blobOffset: location.offset)
+        self.records.append(record)
+        self.replace(slot: Self.rootSlot, with: DataNode(data: [], acl: ACL.openUnsafe))
     }
 
     // MARK: Reading
@@ -260,35 +358,33 @@ public struct NodeStore: Sendable, Sequence, Equatable {
     /// The node in `slot`.
     subscript(slot slot: Int) -> DataNode {
         let record = self.records[slot]
-        let data = self.arena.withBlob(chunk: record.blobChunk, offset: record.blobOffset) { header, _, data -> [UInt8]? in
-            header.dataLength < 0 ? nil : Array(data)
+        return self.arena.withBlob(chunk: record.blobChunk, offset: record.blobOffset) { header, _, data -> DataNode in
+            let fields = header.fields
+            let bytes: [UInt8]? = header.dataLength < 0 ? nil : Array(data)
+            var node = DataNode(
+                data: bytes, acl: self.acls[Int(fields.aclIndex)], czxid: fields.czxid, mzxid: fields.mzxid,
+                ctime: fields.ctime, mtime: fields.mtime, version: fields.version, childCreates: record.childCreates,
+                aversion: fields.aversion, ephemeralOwner: fields.ephemeralOwner, pzxid: record.pzxid)
+            node.childCount = Int(record.childCount)
+            return node
         }
-        let stats = record.stats
-        var node = DataNode(
-            data: data, acl: self.acls[Int(record.aclIndex)], czxid: stats.czxid, mzxid: stats.mzxid, ctime: stats.ctime,
-            mtime: stats.mtime, version: stats.version, childCreates: stats.childCreates, aversion: stats.aversion,
-            ephemeralOwner: stats.ephemeralOwner, pzxid: stats.pzxid)
-        node.childCount = Int(record.childCount)
-        return node
     }
 
-    /// The stats of the node in `slot`, changed in place.
-    subscript(stats slot: Int) -> NodeStats {
-        get { self.records[slot].stats }
-        _modify { yield &self.records[slot].stats }
+    private func header(ofSlot slot: Int) -> BlobHeader {
+        let record = self.records[slot]
+        return self.arena.withBlob(chunk: record.blobChunk, offset: record.blobOffset) { header, _, _ in header }
     }
 
-    func acl(ofSlot slot: Int) -> [ACL] { self.acls[Int(self.records[slot].aclIndex)] }
+    func acl(ofSlot slot: Int) -> [ACL] { self.acls[Int(self.header(ofSlot: slot).fields.aclIndex)] }
 
     func childCount(ofSlot slot: Int) -> Int { Int(self.records[slot].childCount) }
 
+    func childCreates(ofSlot slot: Int) -> Int32 { self.records[slot].childCreates }
+
+    func pzxid(ofSlot slot: Int) -> Int64 { self.records[slot].pzxid }
+
     /// The length of the node's data (0 for null data).
-    func dataCount(ofSlot slot: Int) -> Int {
-        let record = self.records[slot]
-        return self.arena.withBlob(chunk: record.blobChunk, offset: record.blobOffset) { header, _, _ in
-            Swift.max(header.dataLength, 0)
-        }
-    }
+    func dataCount(ofSlot slot: Int) -> Int { Swift.max(self.header(ofSlot: slot).dataLength, 0) }
 
     func name(ofSlot slot: Int) -> String {
         let record = self.records[slot]
@@ -313,7 +409,6 @@ public struct NodeStore: Sendable, Sequence, Equatable {
     func childNames(ofSlot slot: Int) -> [String] {
         self.childSlots(ofSlot: slot).map { self.name(ofSlot: $0) }
     }
-
     /// The slots of the node's children, by name (as `String` orders them).
     func sortedChildSlots(ofSlot slot: Int) -> [Int] {
         let slots = self.childSlots(ofSlot: slot)
@@ -417,12 +512,12 @@ public struct NodeStore: Sendable, Sequence, Equatable {
             slot = Int32(self.records.count)
             self.records.append(self.records[Self.rootSlot])
         }
-        let location = self.arena.append(slot: slot, name: name, data: node.data)
+        let fields = self.fields(of: node)
+        let location = self.appendBlob(slot: slot, name: name, data: node.data, fields: fields)
         let oldFirst = self.records[parent].firstChild
         self.records[Int(slot)] = NodeRecord(
-            stats: NodeStats(node), aclIndex: self.aclIndex(node.acl), parent: Int32(parent), firstChild: -1,
-            nextSibling: oldFirst, previousSibling: -1, childCount: 0, keyHash: hash, blobChunk: location.chunk,
-            blobOffset: location.offset)
+            pzxid: node.pzxid, parent: Int32(parent), firstChild: -1, nextSibling: oldFirst, previousSibling: -1,
+            childCount: 0, childCreates: node.childCreates, blobChunk: location.chunk, blobOffset: location.offset)
         if oldFirst >= 0 { self.records[Int(oldFirst)].previousSibling = slot }
         self.records[parent].firstChild = slot
         self.records[parent].childCount += 1
@@ -434,24 +529,30 @@ public struct NodeStore: Sendable, Sequence, Equatable {
 
     /// Replaces the node in `slot` (stats, ACL, data), keeping its name and children.
     mutating func replace(slot: Int, with node: DataNode) {
-        self.records[slot].stats = NodeStats(node)
-        self.records[slot].aclIndex = self.aclIndex(node.acl)
-        self.setData(node.data, ofSlot: slot)
+        self.records[slot].childCreates = node.childCreates
+        self.records[slot].pzxid = node.pzxid
+        let fields = self.fields(of: node)
+        self.rewriteBlob(ofSlot: slot, data: node.data, fields: fields)
     }
 
-    mutating func setData(_ data: [UInt8]?, ofSlot slot: Int) {
-        let record = self.records[slot]
-        let name = self.arena.withBlob(chunk: record.blobChunk, offset: record.blobOffset) { _, name, _ in Array(name) }
-        let location = name.withUnsafeBytes { self.arena.append(slot: Int32(slot), name: $0, data: data) }
-        self.records[slot].blobChunk = location.chunk
-        self.records[slot].blobOffset = location.offset
-        self.arena.release(chunk: record.blobChunk, offset: record.blobOffset)
-        self.compactPending()
+    /// Sets the node's data, and changes the stats that go with it in `update`.
+    mutating func setData(_ data: [UInt8]?, ofSlot slot: Int, update: (inout BlobFields) -> Void = { _ in }) {
+        var fields = self.header(ofSlot: slot).fields
+        update(&fields)
+        self.rewriteBlob(ofSlot: slot, data: data, fields: fields)
     }
 
-    mutating func setACL(_ acl: [ACL], ofSlot slot: Int) {
-        self.records[slot].aclIndex = self.aclIndex(acl)
+    mutating func setACL(_ acl: [ACL], aversion: Int32, ofSlot slot: Int) {
+        var fields = self.header(ofSlot: slot).fields
+        fields.aclIndex = self.aclIndex(acl)
+        fields.aversion = aversion
+        let data = self[slot: slot].data
+        self.rewriteBlob(ofSlot: slot, data: data, fields: fields)
     }
+
+    mutating func setChildCreates(_ childCreates: Int32, ofSlot slot: Int) { self.records[slot].childCreates = childCreates }
+
+    mutating func setPzxid(_ pzxid: Int64, ofSlot slot: Int) { self.records[slot].pzxid = pzxid }
 
     /// Removes the node in `slot`, which has no children.
     mutating func remove(slot: Int) {
@@ -466,7 +567,7 @@ public struct NodeStore: Sendable, Sequence, Equatable {
         }
         if record.nextSibling >= 0 { self.records[Int(record.nextSibling)].previousSibling = record.previousSibling }
         self.records[parent].childCount -= 1
-        self.removeEntry(of: Int32(slot), hash: record.keyHash)
+        self.removeEntry(of: Int32(slot))
         self.records[slot].blobChunk = -1
         self.records[slot].parent = -1
         self.freeSlots.append(Int32(slot))
@@ -483,6 +584,30 @@ public struct NodeStore: Sendable, Sequence, Equatable {
         var size = self.table.count
         while count * 4 > size * 3 { size *= 2 }
         if size > self.table.count { self.resizeTable(size) }
+    }
+
+    private mutating func fields(of node: DataNode) -> BlobFields {
+        BlobFields(
+            aclIndex: self.aclIndex(node.acl), czxid: node.czxid, mzxid: node.mzxid, ctime: node.ctime, mtime: node.mtime,
+            version: node.version, aversion: node.aversion, ephemeralOwner: node.ephemeralOwner)
+    }
+
+    private mutating func appendBlob(
+        slot: Int32, name: UnsafeRawBufferPointer, data: [UInt8]?, fields: BlobFields
+    ) -> (chunk: Int32, offset: Int32) {
+        guard let data else { return self.arena.append(slot: slot, name: name, data: nil, fields: fields) }
+        return data.withUnsafeBytes { self.arena.append(slot: slot, name: name, data: $0, fields: fields) }
+    }
+
+    /// Writes the node's blob anew (same name) and frees the old one.
+    private mutating func rewriteBlob(ofSlot slot: Int, data: [UInt8]?, fields: BlobFields) {
+        let record = self.records[slot]
+        let name = self.arena.withBlob(chunk: record.blobChunk, offset: record.blobOffset) { _, name, _ in Array(name) }
+        let location = name.withUnsafeBytes { self.appendBlob(slot: Int32(slot), name: $0, data: data, fields: fields) }
+        self.records[slot].blobChunk = location.chunk
+        self.records[slot].blobOffset = location.offset
+        self.arena.release(chunk: record.blobChunk, offset: record.blobOffset)
+        self.compactPending()
     }
 
     // MARK: ACLs
@@ -506,22 +631,30 @@ public struct NodeStore: Sendable, Sequence, Equatable {
 
     // MARK: Child table
 
-    static func keyHash(parent: Int, name: UnsafeRawBufferPointer) -> UInt32 {
+    static func keyHash(parent: Int, name: UnsafeRawBufferPointer) -> Int {
         var hasher = Hasher()
         hasher.combine(parent)
         hasher.combine(bytes: name)
-        return UInt32(truncatingIfNeeded: hasher.finalize())
+        return hasher.finalize()
+    }
+
+    /// The hash of the node's (parent, name), from its stored name.
+    private func keyHash(ofSlot slot: Int32) -> Int {
+        let record = self.records[Int(slot)]
+        return self.arena.withBlob(chunk: record.blobChunk, offset: record.blobOffset) { _, name, _ in
+            Self.keyHash(parent: Int(record.parent), name: name)
+        }
     }
 
     /// The table entry holding the child `name` of `parent`, or the empty entry where it would go.
-    private func find(parent: Int32, name: UnsafeRawBufferPointer, hash: UInt32) -> (index: Int, slot: Int32?) {
+    private func find(parent: Int32, name: UnsafeRawBufferPointer, hash: Int) -> (index: Int, slot: Int32?) {
         let mask = self.table.count - 1
-        var index = Int(hash) & mask
+        var index = hash & mask
         while true {
             let slot = self.table[index]
             if slot < 0 { return (index, nil) }
             let record = self.records[Int(slot)]
-            if record.keyHash == hash, record.parent == parent {
+            if record.parent == parent {
                 let same = self.arena.withBlob(chunk: record.blobChunk, offset: record.blobOffset) { _, stored, _ in
                     stored.elementsEqual(name)
                 }
@@ -532,16 +665,16 @@ public struct NodeStore: Sendable, Sequence, Equatable {
     }
 
     /// Removes the entry for `slot`, shifting back the entries after it that belong before the gap.
-    private mutating func removeEntry(of slot: Int32, hash: UInt32) {
+    private mutating func removeEntry(of slot: Int32) {
         let mask = self.table.count - 1
-        var gap = Int(hash) & mask
+        var gap = self.keyHash(ofSlot: slot) & mask
         while self.table[gap] != slot { gap = (gap + 1) & mask }
         var index = gap
         while true {
             index = (index + 1) & mask
             let moving = self.table[index]
             if moving < 0 { break }
-            let home = Int(self.records[Int(moving)].keyHash) & mask
+            let home = self.keyHash(ofSlot: moving) & mask
             // The entry may fill the gap unless its home lies in (gap, index], cyclically.
             let homeAfterGap = gap <= index ? (home > gap && home <= index) : (home > gap || home <= index)
             if homeAfterGap { continue }
@@ -555,7 +688,7 @@ public struct NodeStore: Sendable, Sequence, Equatable {
         var table = [Int32](repeating: -1, count: size)
         let mask = size - 1
         for slot in self.table where slot >= 0 {
-            var index = Int(self.records[Int(slot)].keyHash) & mask
+            var index = self.keyHash(ofSlot: slot) & mask
             while table[index] >= 0 { index = (index + 1) & mask }
             table[index] = slot
         }
@@ -571,9 +704,8 @@ public struct NodeStore: Sendable, Sequence, Equatable {
             source.withUnsafeBytes { bytes in
                 var offset = 0
                 while offset < bytes.count {
-                    let header = BlobArena.header(in: bytes, at: offset)
-                    let size = header.size
-                    let slot = Int(header.slot)
+                    let size = BlobHeader(from: bytes, at: offset).size
+                    let slot = Int(BlobHeader(from: bytes, at: offset).slot)
                     let record = self.records[slot]
                     if record.blobChunk == chunk, Int(record.blobOffset) == offset {
                         let blob = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + size)])
@@ -595,7 +727,7 @@ public struct NodeStore: Sendable, Sequence, Equatable {
     var displacedEntryCount: Int {
         let mask = self.table.count - 1
         return self.table.indices.filter { index in
-            self.table[index] >= 0 && Int(self.records[Int(self.table[index])].keyHash) & mask != index
+            self.table[index] >= 0 && self.keyHash(ofSlot: self.table[index]) & mask != index
         }.count
     }
     var arenaUsedBytes: Int { self.arena.usedBytes }
@@ -610,7 +742,7 @@ public struct NodeStore: Sendable, Sequence, Equatable {
             let record = self.records[Int(slot)]
             if record.isVacant { return false }
             let found = self.arena.withBlob(chunk: record.blobChunk, offset: record.blobOffset) { _, name, _ in
-                self.find(parent: record.parent, name: name, hash: record.keyHash).slot
+                self.find(parent: record.parent, name: name, hash: Self.keyHash(parent: Int(record.parent), name: name)).slot
             }
             if found != slot { return false }
         }

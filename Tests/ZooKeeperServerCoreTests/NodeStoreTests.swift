@@ -230,4 +230,33 @@ import ZooKeeperProtocol
         #expect(driver.tree.node(at: "/é")?.data == Array("é".utf8))
         #expect(driver.tree.node(at: "/e\u{301}")?.data == Array("e\u{301}".utf8))
     }
+
+    @Test func statsThatDifferFromAFreshNodeRoundTrip() {
+        var store = NodeStore()
+        let longName = String(repeating: "x", count: 300)
+        let data = [UInt8](repeating: 5, count: 20_000)
+        let nodes: [DataNode] = [
+            DataNode(data: nil, acl: ACL.readUnsafe, czxid: 5, mzxid: 5, ctime: 7, mtime: 7),
+            DataNode(
+                data: data, acl: ACL.openUnsafe, czxid: 0x1_0000_0005, mzxid: 0x2_0000_0009, ctime: 100, mtime: 200, version: -1,
+                childCreates: 3, aversion: Int32.max, ephemeralOwner: Int64.min, pzxid: 77),
+            DataNode(
+                data: [], acl: [], czxid: -1, mzxid: -1, ctime: -5, mtime: Int64.max, version: 1, childCreates: 0, aversion: 0,
+                ephemeralOwner: NodeKind.ttlOwner(1234), pzxid: -1),
+        ]
+        for (index, node) in nodes.enumerated() {
+            let name = index == 1 ? longName : "n\(index)"
+            let slot = store.insert(node, named: name, under: NodeStore.rootSlot)
+            #expect(store[slot: slot] == node)
+            #expect(store["/" + name] == node)
+            #expect(store.name(ofSlot: slot) == name)
+        }
+        // Changing the data keeps the other stats unless told otherwise.
+        let slot = store.slot(of: "/" + longName)!
+        store.setData([1], ofSlot: slot) { $0.version = 9 }
+        var expected = nodes[1]
+        expected.data = [1]
+        expected.version = 9
+        #expect(store[slot: slot] == expected)
+    }
 }
