@@ -301,6 +301,24 @@ public final class ServerDriver: @unchecked Sendable {
         background.async { Self.returnFreeMemory() }
     }
 
+    /// Has glibc give freed memory back: fixed thresholds instead of its adaptive ones, which
+    /// grow with the largest block freed (up to 32 MiB kept off mappings and 64 MiB kept free at
+    /// the top of each thread's heap, which `malloc_trim` leaves alone), so the large transient
+    /// buffers of a big tree's snapshot would stay resident. Blocks of 256 KiB and more get a
+    /// mapping of their own; over 1 MiB free at the top of a heap goes back.
+    static func configureAllocator() {
+        #if canImport(Glibc)
+        // mallopt is glibc's (malloc.h, which Swift's Glibc module does not export).
+        typealias MallOpt = @convention(c) (Int32, Int32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+        let mallopt = unsafeBitCast(symbol, to: MallOpt.self)
+        let trimThreshold: Int32 = -1  // M_TRIM_THRESHOLD
+        let mmapThreshold: Int32 = -3  // M_MMAP_THRESHOLD
+        _ = mallopt(mmapThreshold, 256 * 1024)
+        _ = mallopt(trimThreshold, 1024 * 1024)
+        #endif
+    }
+
     /// Returns free heap pages to the system (glibc keeps them otherwise; with a large tree the
     /// copies a snapshot causes would stay in the resident size).
     static func returnFreeMemory() {
