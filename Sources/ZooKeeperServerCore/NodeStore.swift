@@ -45,8 +45,8 @@ struct BlobHeader {
 
     var size: Int { self.headerLength + self.nameLength + max(self.dataLength, 0) }
 
-    /// The longest encoded header: slot, three varints, flags, seven fields.
-    static let maximumLength = 4 + 3 * 5 + 1 + 8 * 5 + 4 * 2
+    /// The longest encoded header: four 32-bit varints, flags, six 64-bit ones and the owner.
+    static let maximumLength = 4 * 5 + 1 + 6 * 10 + 8
 
     private static let mzxidDiffers: UInt8 = 1
     private static let mtimeDiffers: UInt8 = 2
@@ -54,16 +54,17 @@ struct BlobHeader {
     private static let hasAversion: UInt8 = 8
     private static let hasOwner: UInt8 = 16
 
-    /// Writes the header: the slot, varints for the name's length, the data's length + 1 (0 for
+    /// Writes the header: varints for the slot, the name's length, the data's length + 1 (0 for
     /// null) and the ACL index, a flags byte, czxid and ctime, then only the fields that differ
-    /// from what a fresh node has (mzxid = czxid, mtime = ctime, zero versions and owner).
-    /// Returns the length written.
+    /// from what a fresh node has (mzxid = czxid, mtime = ctime, zero versions and owner):
+    /// mzxid and mtime as their difference from czxid and ctime. Signed values are zigzag
+    /// varints; the owner (a session id: large) is 8 bytes. Returns the length written.
     static func encode(slot: Int32, nameLength: Int, dataLength: Int, fields: BlobFields, into out: UnsafeMutableRawBufferPointer) -> Int {
         var writer = ByteWriter(out: out)
-        writer.write(slot)
-        writer.writeVarint(UInt32(nameLength))
-        writer.writeVarint(UInt32(dataLength + 1))
-        writer.writeVarint(UInt32(bitPattern: fields.aclIndex))
+        writer.writeVarint(UInt64(UInt32(bitPattern: slot)))
+        writer.writeVarint(UInt64(nameLength))
+        writer.writeVarint(UInt64(dataLength + 1))
+        writer.writeVarint(UInt64(UInt32(bitPattern: fields.aclIndex)))
         var flags: UInt8 = 0
         if fields.mzxid != fields.czxid { flags |= Self.mzxidDiffers }
         if fields.mtime != fields.ctime { flags |= Self.mtimeDiffers }
@@ -71,29 +72,29 @@ struct BlobHeader {
         if fields.aversion != 0 { flags |= Self.hasAversion }
         if fields.ephemeralOwner != 0 { flags |= Self.hasOwner }
         writer.writeByte(flags)
-        writer.write(fields.czxid)
-        writer.write(fields.ctime)
-        if flags & Self.mzxidDiffers != 0 { writer.write(fields.mzxid) }
-        if flags & Self.mtimeDiffers != 0 { writer.write(fields.mtime) }
-        if flags & Self.hasVersion != 0 { writer.write(fields.version) }
-        if flags & Self.hasAversion != 0 { writer.write(fields.aversion) }
+        writer.writeSigned(fields.czxid)
+        writer.writeSigned(fields.ctime)
+        if flags & Self.mzxidDiffers != 0 { writer.writeSigned(fields.mzxid &- fields.czxid) }
+        if flags & Self.mtimeDiffers != 0 { writer.writeSigned(fields.mtime &- fields.ctime) }
+        if flags & Self.hasVersion != 0 { writer.writeSigned(Int64(fields.version)) }
+        if flags & Self.hasAversion != 0 { writer.writeSigned(Int64(fields.aversion)) }
         if flags & Self.hasOwner != 0 { writer.write(fields.ephemeralOwner) }
         return writer.position
     }
 
     init(from bytes: UnsafeRawBufferPointer, at offset: Int) {
         var reader = ByteReader(bytes: bytes, position: offset)
-        self.slot = reader.read(Int32.self)
+        self.slot = Int32(bitPattern: UInt32(truncatingIfNeeded: reader.readVarint()))
         self.nameLength = Int(reader.readVarint())
         self.dataLength = Int(reader.readVarint()) - 1
-        let aclIndex = Int32(bitPattern: reader.readVarint())
+        let aclIndex = Int32(bitPattern: UInt32(truncatingIfNeeded: reader.readVarint()))
         let flags = reader.readByte()
-        let czxid = reader.read(Int64.self)
-        let ctime = reader.read(Int64.self)
-        let mzxid = flags & Self.mzxidDiffers != 0 ? reader.read(Int64.self) : czxid
-        let mtime = flags & Self.mtimeDiffers != 0 ? reader.read(Int64.self) : ctime
-        let version = flags & Self.hasVersion != 0 ? reader.read(Int32.self) : 0
-        let aversion = flags & Self.hasAversion != 0 ? reader.read(Int32.self) : 0
+        let czxid = reader.readSigned()
+        let ctime = reader.readSigned()
+        let mzxid = flags & Self.mzxidDiffers != 0 ? czxid &+ reader.readSigned() : czxid
+        let mtime = flags & Self.mtimeDiffers != 0 ? ctime &+ reader.readSigned() : ctime
+        let version = flags & Self.hasVersion != 0 ? Int32(truncatingIfNeeded: reader.readSigned()) : 0
+        let aversion = flags & Self.hasAversion != 0 ? Int32(truncatingIfNeeded: reader.readSigned()) : 0
         let owner = flags & Self.hasOwner != 0 ? reader.read(Int64.self) : 0
         self.fields = BlobFields(
             aclIndex: aclIndex, czxid: czxid, mzxid: mzxid, ctime: ctime, mtime: mtime, version: version, aversion: aversion,
@@ -119,13 +120,19 @@ private struct ByteWriter {
         self.position += MemoryLayout<T>.size
     }
 
-    mutating func writeVarint(_ value: UInt32) {
+    /// Seven bits a byte, low first; the high bit says more follow.
+    mutating func writeVarint(_ value: UInt64) {
         var rest = value
         while rest >= 0x80 {
             self.writeByte(UInt8(truncatingIfNeeded: rest) | 0x80)
             rest >>= 7
         }
         self.writeByte(UInt8(rest))
+    }
+
+    /// Zigzag: small magnitudes, either sign, take few bytes.
+    mutating func writeSigned(_ value: Int64) {
+        self.writeVarint(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
     }
 }
 
@@ -146,15 +153,20 @@ private struct ByteReader {
         return value
     }
 
-    mutating func readVarint() -> UInt32 {
-        var value: UInt32 = 0
-        var shift: UInt32 = 0
+    mutating func readVarint() -> UInt64 {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
         while true {
             let byte = self.readByte()
-            value |= UInt32(byte & 0x7F) << shift
+            value |= UInt64(byte & 0x7F) << shift
             if byte < 0x80 { return value }
             shift += 7
         }
+    }
+
+    mutating func readSigned() -> Int64 {
+        let zigzag = self.readVarint()
+        return Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1)
     }
 }
 

@@ -243,6 +243,9 @@ import ZooKeeperProtocol
             DataNode(
                 data: [], acl: [], czxid: -1, mzxid: -1, ctime: -5, mtime: Int64.max, version: 1, childCreates: 0, aversion: 0,
                 ephemeralOwner: NodeKind.ttlOwner(1234), pzxid: -1),
+            DataNode(
+                data: [0], acl: ACL.openUnsafe, czxid: Int64.max, mzxid: Int64.min, ctime: Int64.min, mtime: Int64.max,
+                version: Int32.min, childCreates: Int32.max, aversion: Int32.min, ephemeralOwner: -1, pzxid: Int64.min),
         ]
         for (index, node) in nodes.enumerated() {
             let name = index == 1 ? longName : "n\(index)"
