@@ -422,42 +422,55 @@ public struct NodeStore: Sendable, Sequence, Equatable {
         self.childSlots(ofSlot: slot).map { self.name(ofSlot: $0) }
     }
     /// The slots of the node's children, by name (as `String` orders them).
-    func sortedChildSlots(ofSlot slot: Int) -> [Int] {
-        let slots = self.childSlots(ofSlot: slot)
+    func sortedChildSlots(ofSlot slot: Int) -> [Int32] {
+        // Large sibling sets are what a snapshot sorts: 4-byte slots, and the names side by side
+        // in one buffer of the exact size, so sorting needs no string per child.
+        var slots: [Int32] = []
+        slots.reserveCapacity(Int(self.records[slot].childCount))
+        var namesLength = 0
+        var child = self.records[slot].firstChild
+        while child >= 0 {
+            slots.append(child)
+            let record = self.records[Int(child)]
+            namesLength += self.arena.withBlob(chunk: record.blobChunk, offset: record.blobOffset) { header, _, _ in header.nameLength }
+            child = record.nextSibling
+        }
         guard slots.count > 1 else { return slots }
-        // The names side by side in one buffer: sorting needs no string per child.
         var names: [UInt8] = []
+        names.reserveCapacity(namesLength)
         var starts: [Int] = []
         starts.reserveCapacity(slots.count + 1)
         var ascii = true
         for child in slots {
             starts.append(names.count)
-            let record = self.records[child]
+            let record = self.records[Int(child)]
             self.arena.withBlob(chunk: record.blobChunk, offset: record.blobOffset) { _, name, _ in
                 names.append(contentsOf: name)
                 if name.contains(where: { $0 >= 0x80 }) { ascii = false }
             }
         }
         starts.append(names.count)
-        var order = Array(0..<slots.count)
+        var order: [Int32] = Array(0..<Int32(slots.count))
         if ascii {
             // For ASCII, String's order is the bytes' order.
             names.withUnsafeBytes { bytes in
                 order.sort { a, b in
-                    let left = UnsafeRawBufferPointer(rebasing: bytes[starts[a]..<starts[a + 1]])
-                    let right = UnsafeRawBufferPointer(rebasing: bytes[starts[b]..<starts[b + 1]])
+                    let left = UnsafeRawBufferPointer(rebasing: bytes[starts[Int(a)]..<starts[Int(a) + 1]])
+                    let right = UnsafeRawBufferPointer(rebasing: bytes[starts[Int(b)]..<starts[Int(b) + 1]])
                     return left.lexicographicallyPrecedes(right)
                 }
             }
         } else {
-            let strings: [String] = order.map { String(decoding: names[starts[$0]..<starts[$0 + 1]], as: UTF8.self) }
+            let strings: [String] = slots.indices.map { String(decoding: names[starts[$0]..<starts[$0 + 1]], as: UTF8.self) }
             order.sort { a, b in
-                if strings[a] != strings[b] { return strings[a] < strings[b] }
+                let left = strings[Int(a)]
+                let right = strings[Int(b)]
+                if left != right { return left < right }
                 // Canonically equivalent names: the bytes decide, so the order is stable.
-                return strings[a].utf8.lexicographicallyPrecedes(strings[b].utf8)
+                return left.utf8.lexicographicallyPrecedes(right.utf8)
             }
         }
-        return order.map { slots[$0] }
+        return order.map { slots[Int($0)] }
     }
 
     /// Visits every node, parents before their children (siblings by name when sorting).
@@ -476,9 +489,12 @@ public struct NodeStore: Sendable, Sequence, Equatable {
             if paths.count > Int(depth) { paths.removeLast(paths.count - Int(depth)) }
             paths.append(path)
             try body(path, self[slot: Int(slot)])
-            let children = sortingChildren ? self.sortedChildSlots(ofSlot: Int(slot)) : self.childSlots(ofSlot: Int(slot))
-            // Pushed in reverse, popped in order.
-            for child in children.reversed() { stack.append((Int32(child), depth + 1)) }
+            if sortingChildren {
+                // Pushed in reverse, popped in order.
+                for child in self.sortedChildSlots(ofSlot: Int(slot)).reversed() { stack.append((child, depth + 1)) }
+            } else {
+                for child in self.childSlots(ofSlot: Int(slot)) { stack.append((Int32(child), depth + 1)) }
+            }
         }
     }
 

@@ -205,6 +205,8 @@ import ZooKeeperProtocol
         var driver = TreeDriver()
         let names = ["b", "a", "c10", "c9", "Z", "é", "e\u{301}", "z", "aa"]
         for name in names { driver.create("/" + name, Array(name.utf8)) }
+        let asciiNames = ["b", "a", "c10", "c9", "B", "ab", "a-", "_"]
+        for name in asciiNames { driver.create("/a/" + name, nil) }
         var buffer = ByteBuffer(bytes: driver.encoded(driver.tree))
         _ = buffer.readInteger(as: Int32.self)
         var paths: [String] = []
@@ -225,6 +227,8 @@ import ZooKeeperProtocol
         }
         let topLevel = paths.filter { $0 != "/" && ZooKeeperPath.parent(of: $0) == "/" }.map { ZooKeeperPath.name(of: $0) }
         #expect(topLevel.count == names.count + 1)
+        let underA = paths.filter { ZooKeeperPath.parent(of: $0) == "/a" }.map { ZooKeeperPath.name(of: $0) }
+        #expect(underA == ["B", "_", "a", "a-", "ab", "b", "c10", "c9"])
         #expect(topLevel == topLevel.sorted { $0 < $1 || ($0 == $1 && $0.utf8.lexicographicallyPrecedes($1.utf8)) })
         // Names that are canonically equivalent but spelled differently are different nodes, as in ZooKeeper.
         #expect(driver.tree.node(at: "/é")?.data == Array("é".utf8))
