@@ -413,12 +413,18 @@ public struct DataTree: Sendable {
         }
     }
 
-    init(from buffer: inout ByteBuffer, extendedTypesEnabled: Bool) throws(JuteDecodingError) {
+    /// Decodes a tree. The buffer may hold only the start of the input: `refill` then appends
+    /// more of it (returning false at its end), and `inputBytes` tells the whole input's size.
+    init(
+        from buffer: inout ByteBuffer, extendedTypesEnabled: Bool, inputBytes: Int? = nil,
+        refill: (inout ByteBuffer) -> Bool = { _ in false }
+    ) throws(JuteDecodingError) {
         self.extendedTypesEnabled = extendedTypesEnabled
         let count = try buffer.txnInt("count")
         guard count >= 0 else { throw .unreasonableLength(field: "count", length: Int(count)) }
-        // Each node takes at least a few dozen bytes: a count the buffer cannot hold is a lie.
-        self.nodes.reserveCapacity(min(Int(count), buffer.readableBytes / 40 + 16))
+        // Each node takes at least a few dozen bytes: a count the input cannot hold is a lie.
+        let available = inputBytes ?? buffer.readableBytes
+        self.nodes.reserveCapacity(min(Int(count), available / 40 + 16))
         // Snapshots list parents first (ours and ZooKeeper's); any node that comes before its
         // parent is inserted after the rest.
         var early: [(path: String, node: DataNode)] = []
@@ -426,14 +432,23 @@ public struct DataTree: Sendable {
         var lastParentPath = ""
         var lastParentSlot: Int?
         for _ in 0..<count {
-            let path = try buffer.decodeJuteStringNonNull("path")
-            let node = DataNode(
-                data: try buffer.decodeJuteBuffer("data"), acl: try buffer.decodeACLVector(),
-                czxid: try buffer.txnLong("czxid"), mzxid: try buffer.txnLong("mzxid"),
-                ctime: try buffer.txnLong("ctime"), mtime: try buffer.txnLong("mtime"),
-                version: try buffer.txnInt("version"), childCreates: try buffer.txnInt("cversion"),
-                aversion: try buffer.txnInt("aversion"), ephemeralOwner: try buffer.txnLong("ephemeralOwner"),
-                pzxid: try buffer.txnLong("pzxid"))
+            var decoded: (path: String, node: DataNode)
+            while true {
+                let start = buffer.readerIndex
+                do throws(JuteDecodingError) {
+                    decoded = try Self.decodeNode(from: &buffer)
+                    break
+                } catch {
+                    // A node cut off by the end of the buffer is read again with more input.
+                    switch error {
+                    case .truncated, .unreasonableLength: break
+                    default: throw error
+                    }
+                    buffer.moveReaderIndex(to: start)
+                    guard refill(&buffer) else { throw error }
+                }
+            }
+            let (path, node) = decoded
             guard ZooKeeperPath.isValid(path) else { throw .invalidValue(field: "path", value: 0) }
             if path == "/" {
                 self.insert(path, node)
@@ -458,5 +473,17 @@ public struct DataTree: Sendable {
         }
         // ZooKeeper rebuilds its quota trie and recomputes the stats after loading a snapshot.
         self.setupQuota()
+    }
+
+    private static func decodeNode(from buffer: inout ByteBuffer) throws(JuteDecodingError) -> (path: String, node: DataNode) {
+        let path = try buffer.decodeJuteStringNonNull("path")
+        let node = DataNode(
+            data: try buffer.decodeJuteBuffer("data"), acl: try buffer.decodeACLVector(),
+            czxid: try buffer.txnLong("czxid"), mzxid: try buffer.txnLong("mzxid"),
+            ctime: try buffer.txnLong("ctime"), mtime: try buffer.txnLong("mtime"),
+            version: try buffer.txnInt("version"), childCreates: try buffer.txnInt("cversion"),
+            aversion: try buffer.txnInt("aversion"), ephemeralOwner: try buffer.txnLong("ephemeralOwner"),
+            pzxid: try buffer.txnLong("pzxid"))
+        return (path, node)
     }
 }

@@ -201,6 +201,30 @@ import ZooKeeperProtocol
         #expect(driver.encoded(restored) == before)
     }
 
+    @Test func aSnapshotDecodesAWindowAtATime() throws {
+        var driver = TreeDriver()
+        driver.create("/w", nil)
+        for index in 0..<300 { driver.create("/w/n\(index)", [UInt8](repeating: UInt8(index % 256), count: index * 37)) }
+        driver.create("/w/big", [UInt8](repeating: 1, count: 50_000))
+        let bytes = driver.encoded(driver.tree)
+        func decode(_ input: [UInt8], window: Int) throws(JuteDecodingError) -> DataTree {
+            var copied = min(window, input.count)
+            var buffer = ByteBuffer(bytes: input[0..<copied])
+            return try DataTree(from: &buffer, extendedTypesEnabled: false, inputBytes: input.count) { buffer in
+                guard copied < input.count else { return false }
+                let end = min(copied + window, input.count)
+                buffer.discardReadBytes()
+                buffer.writeBytes(input[copied..<end])
+                copied = end
+                return true
+            }
+        }
+        for window in [64, 1000, bytes.count] {
+            #expect(try decode(bytes, window: window).nodes == driver.tree.nodes)
+        }
+        #expect(throws: JuteDecodingError.self) { try decode(Array(bytes.dropLast(5)), window: 1000) }
+    }
+
     @Test func snapshotListsSiblingsByName() throws {
         var driver = TreeDriver()
         let names = ["b", "a", "c10", "c9", "Z", "é", "e\u{301}", "z", "aa"]
