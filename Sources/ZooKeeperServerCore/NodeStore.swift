@@ -659,11 +659,22 @@ public struct NodeStore: Sendable, Sequence, Equatable {
 
     // MARK: Child table
 
+    /// Names are compared as `String` compares them (canonically equivalent spellings are one
+    /// name), as the tree's path-keyed indexes and watches do: the hash is the String's.
     static func keyHash(parent: Int, name: UnsafeRawBufferPointer) -> Int {
         var hasher = Hasher()
         hasher.combine(parent)
-        hasher.combine(bytes: name)
+        hasher.combine(String(decoding: name, as: UTF8.self))
         return hasher.finalize()
+    }
+
+    /// Whether two names are one: the same bytes, or canonically equivalent (only possible when
+    /// one has non-ASCII bytes).
+    static func sameName(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Bool {
+        if left.count == right.count, left.elementsEqual(right) { return true }
+        let ascii = !left.contains(where: { $0 >= 0x80 }) && !right.contains(where: { $0 >= 0x80 })
+        if ascii { return false }
+        return String(decoding: left, as: UTF8.self) == String(decoding: right, as: UTF8.self)
     }
 
     /// The hash of the node's (parent, name), from its stored name.
@@ -684,7 +695,7 @@ public struct NodeStore: Sendable, Sequence, Equatable {
             let record = self.records[Int(slot)]
             if record.parent == parent {
                 let same = self.arena.withBlob(chunk: record.blobChunk, offset: record.blobOffset) { _, stored, _ in
-                    stored.elementsEqual(name)
+                    Self.sameName(stored, name)
                 }
                 if same { return (index, slot) }
             }
