@@ -301,8 +301,8 @@ struct BlobArena: Sendable {
 /// holding links to its parent, first child and siblings, and what its children change. Its
 /// name, data, other stats and ACL (an index into a table of distinct ACLs) sit together in a
 /// `BlobArena`. One open-addressing table for the whole store finds a child by (parent slot,
-/// name): linear probing, backward-shift deletion. A path is found by walking its components
-/// from the root.
+/// name), names compared as Strings: linear probing, backward-shift deletion. A path is found by
+/// walking its components from the root.
 ///
 /// A value type made of arrays: a copy (a snapshot's) shares storage until either changes, and
 /// never sees the other's changes.
@@ -462,13 +462,7 @@ public struct NodeStore: Sendable, Sequence, Equatable {
             }
         } else {
             let strings: [String] = slots.indices.map { String(decoding: names[starts[$0]..<starts[$0 + 1]], as: UTF8.self) }
-            order.sort { a, b in
-                let left = strings[Int(a)]
-                let right = strings[Int(b)]
-                if left != right { return left < right }
-                // Canonically equivalent names: the bytes decide, so the order is stable.
-                return left.utf8.lexicographicallyPrecedes(right.utf8)
-            }
+            order.sort { a, b in strings[Int(a)] < strings[Int(b)] }
         }
         return order.map { slots[Int($0)] }
     }
