@@ -171,6 +171,11 @@ public struct DataTree: Sendable {
             }
             self.nodes.insert(node, named: ZooKeeperPath.name(of: path), under: parentSlot)
         }
+        self.noteInserted(path, node)
+    }
+
+    /// The bookkeeping of a node added at `path`: the data size and the kind indexes.
+    private mutating func noteInserted(_ path: String, _ node: DataNode) {
         self.approximateDataSize += Int64(path.utf8.count + (node.data?.count ?? 0))
         self.index(path, owner: node.ephemeralOwner, add: true)
     }
@@ -207,14 +212,17 @@ public struct DataTree: Sendable {
         case .create(let path, let data, let acl, let owner, let parentCVersion):
             let parentPath = ZooKeeperPath.parent(of: path)
             guard let parentIndex = self.nodes.slot(of: parentPath) else { return .error(.noNode) }
-            guard path != "/", self.nodes.childSlot(named: ZooKeeperPath.name(of: path), under: parentIndex) == nil else {
-                return .error(.nodeExists)
-            }
             let node = DataNode(
                 data: data, acl: acl, czxid: header.zxid, mzxid: header.zxid, ctime: header.time, mtime: header.time,
                 ephemeralOwner: owner, pzxid: header.zxid)
-            // The parent's stats are changed in place. (The store links the child into the
-            // parent's children when it is inserted.)
+            let childName = ZooKeeperPath.name(of: path)
+            // One lookup: the store inserts the node (linking it into the parent's children)
+            // unless the parent has a child by that name.
+            guard path != "/", self.nodes.insertNew(node, named: childName, under: parentIndex) != nil else {
+                return .error(.nodeExists)
+            }
+            self.noteInserted(path, node)
+            // The parent's stats are changed in place.
             let childCreates = self.nodes.childCreates(ofSlot: parentIndex)
             let newC = parentCVersion == -1 ? childCreates &+ 1 : parentCVersion
             if newC > childCreates || parentCVersion == -1 {
@@ -222,9 +230,7 @@ public struct DataTree: Sendable {
                 self.nodes.setPzxid(header.zxid, ofSlot: parentIndex)
             }
             let parentACL = self.nodes.acl(ofSlot: parentIndex)
-            self.insert(path, node, parent: parentIndex)
             // Quota bookkeeping, after the node is in the tree (DataTree.createNode).
-            let childName = ZooKeeperPath.name(of: path)
             if parentPath.hasPrefix(Quotas.quotaZookeeper), childName == Quotas.limitNode || childName == Quotas.statNode {
                 // ZooKeeper ≤ 3.9.4 throws on an empty namespace (a limit/stat node directly under
                 // /zookeeper/quota); newer versions ignore it, as here.

@@ -352,11 +352,6 @@ public struct NodeStore: Sendable, Sequence, Equatable {
     }
 
     /// The slot of the child `name` of the node in `parent`.
-    func childSlot(named name: String, under parent: Int) -> Int? {
-        var name = name
-        return name.withUTF8 { self.childSlot(named: UnsafeRawBufferPointer($0), under: parent) }
-    }
-
     private func childSlot(named name: UnsafeRawBufferPointer, under parent: Int) -> Int? {
         let hash = Self.keyHash(parent: parent, name: name)
         guard let slot = self.find(parent: Int32(parent), name: name, hash: hash).slot else { return nil }
@@ -516,17 +511,27 @@ public struct NodeStore: Sendable, Sequence, Equatable {
     @discardableResult
     mutating func insert(_ node: DataNode, named name: String, under parent: Int) -> Int {
         var name = name
-        return name.withUTF8 { self.insert(node, named: UnsafeRawBufferPointer($0), under: parent) }
+        let (slot, isNew) = name.withUTF8 { self.insertOrFind(node, named: UnsafeRawBufferPointer($0), under: parent) }
+        if !isNew { self.replace(slot: slot, with: node) }
+        return slot
     }
 
-    private mutating func insert(_ node: DataNode, named name: UnsafeRawBufferPointer, under parent: Int) -> Int {
+    /// Stores `node` as the child `name` of the node in `parent` unless it has a child by that
+    /// name: returns the new node's slot, or nil.
+    mutating func insertNew(_ node: DataNode, named name: String, under parent: Int) -> Int? {
+        var name = name
+        let (slot, isNew) = name.withUTF8 { self.insertOrFind(node, named: UnsafeRawBufferPointer($0), under: parent) }
+        return isNew ? slot : nil
+    }
+
+    /// Stores `node` as the child `name` of the node in `parent`, or finds the child there.
+    private mutating func insertOrFind(
+        _ node: DataNode, named name: UnsafeRawBufferPointer, under parent: Int
+    ) -> (slot: Int, isNew: Bool) {
         let hash = Self.keyHash(parent: parent, name: name)
         if (self.count + 1) * 4 > self.table.count * 3 { self.resizeTable(self.table.count * 2) }
         let entry = self.find(parent: Int32(parent), name: name, hash: hash)
-        if let existing = entry.slot {
-            self.replace(slot: Int(existing), with: node)
-            return Int(existing)
-        }
+        if let existing = entry.slot { return (Int(existing), false) }
         let slot: Int32
         if let free = self.freeSlots.popLast() {
             slot = free
@@ -546,7 +551,7 @@ public struct NodeStore: Sendable, Sequence, Equatable {
         self.table[entry.index] = slot
         self.count += 1
         self.compactPending()
-        return Int(slot)
+        return (Int(slot), true)
     }
 
     /// Replaces the node in `slot` (stats, ACL, data), keeping its name and children.
