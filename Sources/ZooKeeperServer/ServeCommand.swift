@@ -129,6 +129,7 @@ public enum ZooKeeperServerMain {
     /// - Returns: the exit status: 0 after SIGTERM/SIGINT, 1 after a storage failure or when the
     ///   server could not start.
     public static func run(settings: ServerSettings, logger: Logger) -> Int32 {
+        ServerDriver.configureAllocator()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
         let driver: ServerDriver

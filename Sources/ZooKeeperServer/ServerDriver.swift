@@ -76,13 +76,10 @@ public final class ServerDriver: @unchecked Sendable {
                     recovery: recovery, snapshots: storage.snapshots, loop: loop, logger: logger)
             } else {
                 // Standalone: the log is replayed one entry at a time, never held whole.
-                // The snapshot's bytes are handed over, not kept: the tree is built without them.
                 let (snapshot, notes) = try storage.recoverSnapshot()
                 let snapshotZxid = snapshot?.zxid
-                let bytes = snapshot?.bytes
-                _ = consume snapshot
                 let log = storage.log
-                core = try ServerCore(configuration: settings.core, snapshot: consume bytes, now: Self.clock()) { apply in
+                core = try ServerCore(configuration: settings.core, snapshot: snapshot?.bytes, now: Self.clock()) { apply in
                     try log.forEachEntry(after: snapshotZxid ?? 0) { entry in
                         replayed += 1
                         try apply(entry.zxid, entry.bytes)
@@ -313,6 +310,24 @@ public final class ServerDriver: @unchecked Sendable {
         // By now the frozen copy is gone: the pages of the storage the loop copied away from
         // since are free, but the allocator keeps them. Give them back to the system.
         background.async { Self.returnFreeMemory() }
+    }
+
+    /// Has glibc give freed memory back: fixed thresholds instead of its adaptive ones, which
+    /// grow with the largest block freed (up to 32 MiB kept off mappings and 64 MiB kept free at
+    /// the top of each thread's heap, which `malloc_trim` leaves alone), so the large transient
+    /// buffers of a big tree's snapshot would stay resident. Blocks of 256 KiB and more get a
+    /// mapping of their own; over 1 MiB free at the top of a heap goes back.
+    static func configureAllocator() {
+        #if canImport(Glibc)
+        // mallopt is glibc's (malloc.h, which Swift's Glibc module does not export).
+        typealias MallOpt = @convention(c) (Int32, Int32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+        let mallopt = unsafeBitCast(symbol, to: MallOpt.self)
+        let trimThreshold: Int32 = -1  // M_TRIM_THRESHOLD
+        let mmapThreshold: Int32 = -3  // M_MMAP_THRESHOLD
+        _ = mallopt(mmapThreshold, 256 * 1024)
+        _ = mallopt(trimThreshold, 1024 * 1024)
+        #endif
     }
 
     /// Returns free heap pages to the system (glibc keeps them otherwise; with a large tree the

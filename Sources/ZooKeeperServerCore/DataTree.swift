@@ -16,8 +16,8 @@ public struct DataNode: Hashable, Sendable {
     /// Raw owner: 0 persistent, Int64.min container, 0xFF.. TTL, otherwise the session id.
     public var ephemeralOwner: Int64
     public var pzxid: Int64
-    /// The names of the node's children (kept by the tree: set by creating and deleting them).
-    public internal(set) var children: ChildNames
+    /// How many children the node has (kept by the tree: set by creating and deleting them).
+    public internal(set) var childCount: Int
 
     public init(
         data: [UInt8]?, acl: [ACL], czxid: Int64 = 0, mzxid: Int64 = 0, ctime: Int64 = 0, mtime: Int64 = 0,
@@ -34,30 +34,7 @@ public struct DataNode: Hashable, Sendable {
         self.aversion = aversion
         self.ephemeralOwner = ephemeralOwner
         self.pzxid = pzxid
-        self.children = ChildNames()
-    }
-}
-
-/// A node's children: each name with the slot where the tree keeps that child.
-///
-/// Compared and hashed by names only (two trees holding the same nodes keep them in different
-/// slots).
-public struct ChildNames: Sequence, Hashable, Sendable {
-    fileprivate var slots: [String: Int32] = [:]
-
-    public var count: Int { slots.count }
-    public var isEmpty: Bool { slots.isEmpty }
-    public func contains(_ name: String) -> Bool { slots[name] != nil }
-    public func makeIterator() -> Dictionary<String, Int32>.Keys.Iterator { slots.keys.makeIterator() }
-
-    public static func == (lhs: ChildNames, rhs: ChildNames) -> Bool {
-        lhs.count == rhs.count && lhs.slots.keys.allSatisfy { rhs.slots[$0] != nil }
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(count)
-        // Order-independent: the sum of each name's own hash.
-        hasher.combine(slots.keys.reduce(0) { $0 &+ $1.hashValue })
+        self.childCount = 0
     }
 }
 
@@ -121,25 +98,6 @@ public struct DataTree: Sendable {
     /// snapshot is loaded. Kept in `PathTrie`'s form, `/` and the path's non-blank components.
     public private(set) var quotaPaths: Set<String> = []
     public var extendedTypesEnabled: Bool
-    /// Every distinct ACL list in the tree, once: nodes share its storage (ZooKeeper's ACL
-    /// cache), so a million nodes with the same ACL hold one copy of it.
-    private var aclTable: [[ACL]: [ACL]] = [:]
-    private var lastInternedACL: [ACL] = []
-
-    /// The shared copy of `acl`.
-    mutating func intern(_ acl: [ACL]) -> [ACL] {
-        // Neighbouring nodes (a snapshot's order, a client's creates) mostly share their ACL.
-        if acl == self.lastInternedACL { return self.lastInternedACL }
-        let shared: [ACL]
-        if let existing = self.aclTable[acl] {
-            shared = existing
-        } else {
-            self.aclTable[acl] = acl
-            shared = acl
-        }
-        self.lastInternedACL = shared
-        return shared
-    }
 
     /// Where the ensemble's membership is kept.
     public static let configPath = "/zookeeper/config"
@@ -168,7 +126,7 @@ public struct DataTree: Sendable {
         case .persistent, .container, .ttl: owner = 0
         case .ephemeral(let session): owner = session
         }
-        let numChildren = Int32(truncatingIfNeeded: node.children.count)
+        let numChildren = Int32(truncatingIfNeeded: node.childCount)
         return Stat(
             czxid: node.czxid, mzxid: node.mzxid, ctime: node.ctime, mtime: node.mtime, version: node.version,
             cversion: node.childCreates &* 2 &- numChildren, aversion: node.aversion, ephemeralOwner: owner,
@@ -177,18 +135,21 @@ public struct DataTree: Sendable {
 
     public func stat(at path: String) -> Stat? { self.nodes[path].map { self.stat(of: $0) } }
 
-    public func children(of path: String) -> [String]? { self.nodes[path].map { Array($0.children) } }
+    /// The names of the node's children, in no particular order.
+    public func children(of path: String) -> [String]? {
+        self.nodes.slot(of: path).map { self.nodes.childNames(ofSlot: $0) }
+    }
 
     /// Every descendant of `path`, not counting the node itself.
     public func allChildrenNumber(of path: String) -> Int? {
-        guard self.nodes[path] != nil else { return nil }
+        guard let slot = self.nodes.slot(of: path) else { return nil }
         if path == "/" { return self.nodes.count - 1 }
         var count = 0
-        var stack = [path]
+        var stack = [slot]
         while let next = stack.popLast() {
-            guard let node = self.nodes[next] else { continue }
-            count += node.children.count
-            for child in node.children { stack.append(ZooKeeperPath.join(next, child)) }
+            let children = self.nodes.childSlots(ofSlot: next)
+            count += children.count
+            stack.append(contentsOf: children)
         }
         return count
     }
@@ -202,11 +163,19 @@ public struct DataTree: Sendable {
     /// Adds (or replaces) the node at `path`; `parent` is its parent's slot when the caller has
     /// already found it (the path is then not walked again).
     private mutating func insert(_ path: String, _ node: DataNode, parent: Int? = nil) {
-        if let parent {
-            self.nodes.insert(node, named: ZooKeeperPath.name(of: path), under: parent)
+        if path == "/" {
+            self.nodes.replace(slot: NodeStore.rootSlot, with: node)
         } else {
-            self.nodes[path] = node
+            guard let parentSlot = parent ?? self.nodes.slot(of: ZooKeeperPath.parent(of: path)) else {
+                preconditionFailure("\(path): no parent to insert it under")
+            }
+            self.nodes.insert(node, named: ZooKeeperPath.name(of: path), under: parentSlot)
         }
+        self.noteInserted(path, node)
+    }
+
+    /// The bookkeeping of a node added at `path`: the data size and the kind indexes.
+    private mutating func noteInserted(_ path: String, _ node: DataNode) {
         self.approximateDataSize += Int64(path.utf8.count + (node.data?.count ?? 0))
         self.index(path, owner: node.ephemeralOwner, add: true)
     }
@@ -243,25 +212,25 @@ public struct DataTree: Sendable {
         case .create(let path, let data, let acl, let owner, let parentCVersion):
             let parentPath = ZooKeeperPath.parent(of: path)
             guard let parentIndex = self.nodes.slot(of: parentPath) else { return .error(.noNode) }
-            guard path != "/", !self.nodes[slot: parentIndex].children.contains(ZooKeeperPath.name(of: path)) else {
+            let node = DataNode(
+                data: data, acl: acl, czxid: header.zxid, mzxid: header.zxid, ctime: header.time, mtime: header.time,
+                ephemeralOwner: owner, pzxid: header.zxid)
+            let childName = ZooKeeperPath.name(of: path)
+            // One lookup: the store inserts the node (linking it into the parent's children)
+            // unless the parent has a child by that name.
+            guard path != "/", self.nodes.insertNew(node, named: childName, under: parentIndex) != nil else {
                 return .error(.nodeExists)
             }
-            let node = DataNode(
-                data: data, acl: self.intern(acl), czxid: header.zxid, mzxid: header.zxid, ctime: header.time, mtime: header.time,
-                ephemeralOwner: owner, pzxid: header.zxid)
-            // The parent is changed in place: a copy of it would copy its whole child set on
-            // every create, making a create under a parent with n children cost O(n). (The
-            // store links the child into the parent's children when it is inserted.)
-            let childCreates = self.nodes[slot: parentIndex].childCreates
+            self.noteInserted(path, node)
+            // The parent's stats are changed in place.
+            let childCreates = self.nodes.childCreates(ofSlot: parentIndex)
             let newC = parentCVersion == -1 ? childCreates &+ 1 : parentCVersion
             if newC > childCreates || parentCVersion == -1 {
-                self.nodes[slot: parentIndex].childCreates = newC
-                self.nodes[slot: parentIndex].pzxid = header.zxid
+                self.nodes.setChildCreates(newC, ofSlot: parentIndex)
+                self.nodes.setPzxid(header.zxid, ofSlot: parentIndex)
             }
-            let parentACL = self.nodes[slot: parentIndex].acl
-            self.insert(path, node, parent: parentIndex)
+            let parentACL = self.nodes.acl(ofSlot: parentIndex)
             // Quota bookkeeping, after the node is in the tree (DataTree.createNode).
-            let childName = ZooKeeperPath.name(of: path)
             if parentPath.hasPrefix(Quotas.quotaZookeeper), childName == Quotas.limitNode || childName == Quotas.statNode {
                 // ZooKeeper ≤ 3.9.4 throws on an empty namespace (a limit/stat node directly under
                 // /zookeeper/quota); newer versions ignore it, as here.
@@ -284,25 +253,24 @@ public struct DataTree: Sendable {
         case .delete(let path), .deleteContainer(let path):
             return self.deleteNode(path, zxid: header.zxid, events: &events)
         case .setData(let path, let data, let version):
-            guard var node = self.nodes[path] else { return .error(.noNode) }
-            let lastLength = Int64(node.data?.count ?? 0)
+            guard let slot = self.nodes.slot(of: path) else { return .error(.noNode) }
+            let lastLength = Int64(self.nodes.dataCount(ofSlot: slot))
             self.approximateDataSize += Int64(data?.count ?? 0) - lastLength
-            node.data = data
-            node.version = version
-            node.mzxid = header.zxid
-            node.mtime = header.time
-            self.nodes[path] = node
+            self.nodes.setData(data, ofSlot: slot) { fields in
+                fields.version = version
+                fields.mzxid = header.zxid
+                fields.mtime = header.time
+            }
+            let node = self.nodes[slot: slot]
             if let lastPrefix = self.maxPrefixWithQuota(path) {
                 self.updateQuotaStat(lastPrefix, bytesDiff: Int64(data?.count ?? 0) - lastLength, countDiff: 0)
             }
             events.append(.dataChanged(path: path, acl: node.acl))
             return .setData(self.stat(of: node))
         case .setACL(let path, let acl, let version):
-            guard var node = self.nodes[path] else { return .error(.noNode) }
-            node.acl = self.intern(acl)
-            node.aversion = version
-            self.nodes[path] = node
-            return .setACL(self.stat(of: node))
+            guard let slot = self.nodes.slot(of: path) else { return .error(.noNode) }
+            self.nodes.setACL(acl, aversion: version, ofSlot: slot)
+            return .setACL(self.stat(of: self.nodes[slot: slot]))
         case .check:
             return .check
         case .error(let code):
@@ -317,18 +285,18 @@ public struct DataTree: Sendable {
     }
 
     private mutating func deleteNode(_ path: String, zxid: Int64, events: inout [TreeEvent]) -> TxnResult {
-        guard let node = self.nodes[path] else { return .error(.noNode) }
-        guard node.children.isEmpty else { return .error(.notEmpty) }
+        guard let slot = self.nodes.slot(of: path) else { return .error(.noNode) }
+        let node = self.nodes[slot: slot]
+        guard node.childCount == 0 else { return .error(.notEmpty) }
         let parentPath = ZooKeeperPath.parent(of: path)
-        self.nodes[path] = nil
+        if slot != NodeStore.rootSlot { self.nodes.remove(slot: slot) }
         self.approximateDataSize -= Int64(path.utf8.count + (node.data?.count ?? 0))
         self.index(path, owner: node.ephemeralOwner, add: false)
         var parentACL: [ACL] = []
         if let parentIndex = self.nodes.slot(of: parentPath) {
-            // In place, as in create: no copy of the parent's child set. (The store unlinked the
-            // child when it was removed.)
-            if zxid > self.nodes[slot: parentIndex].pzxid { self.nodes[slot: parentIndex].pzxid = zxid }
-            parentACL = self.nodes[slot: parentIndex].acl
+            // In place, as in create. (The store unlinked the child when it was removed.)
+            if zxid > self.nodes.pzxid(ofSlot: parentIndex) { self.nodes.setPzxid(zxid, ofSlot: parentIndex) }
+            parentACL = self.nodes.acl(ofSlot: parentIndex)
         }
         // Quota bookkeeping (DataTree.deleteNode): a deleted limits node ends its quota, then the
         // deleted node leaves the usage of the quota it was under.
@@ -366,12 +334,11 @@ public struct DataTree: Sendable {
     /// kept. Nothing happens when the stats node is missing.
     mutating func updateQuotaStat(_ lastPrefix: String, bytesDiff: Int64, countDiff: Int64) {
         let statPath = Quotas.statPath(lastPrefix)
-        guard var statNode = self.nodes[statPath] else { return }
-        var stats = StatsTrack(statNode.data)
+        guard let slot = self.nodes.slot(of: statPath) else { return }
+        var stats = StatsTrack(self.nodes[slot: slot].data)
         stats.count &+= countDiff
         stats.bytes &+= bytesDiff
-        statNode.data = stats.bytesValue
-        self.nodes[statPath] = statNode
+        self.nodes.setData(stats.bytesValue, ofSlot: slot)
     }
 
     /// Sets a quota's stats node, in place, to the node count (the node itself included) and the
@@ -381,35 +348,34 @@ public struct DataTree: Sendable {
         var count: Int64 = 0
         var bytes: Int64 = 0
         // ZooKeeper resolves "" to the root too (its node map has "" as an alias of "/").
-        var stack = [path.isEmpty ? "/" : path]
+        var stack: [Int] = []
+        if let slot = self.nodes.slot(of: path.isEmpty ? "/" : path) { stack.append(slot) }
         while let next = stack.popLast() {
-            guard let node = self.nodes[next] else { continue }
             count += 1
-            bytes += Int64(node.data?.count ?? 0)
-            for child in node.children { stack.append(next == "/" ? "/" + child : next + "/" + child) }
+            bytes += Int64(self.nodes.dataCount(ofSlot: next))
+            stack.append(contentsOf: self.nodes.childSlots(ofSlot: next))
         }
         var stats = StatsTrack()
         stats.bytes = bytes
         stats.count = count
         let statPath = Quotas.statPath(path)
-        guard var statNode = self.nodes[statPath] else { return }
-        statNode.data = stats.bytesValue
-        self.nodes[statPath] = statNode
+        guard let slot = self.nodes.slot(of: statPath) else { return }
+        self.nodes.setData(stats.bytesValue, ofSlot: slot)
     }
 
     /// Rebuilds the quota paths and recomputes every quota's usage from the tree, as ZooKeeper
     /// does after loading a snapshot (`setupQuota`): each leaf under `/zookeeper/quota` whose path
     /// ends in `/zookeeper_limits` names a quota.
     mutating func setupQuota() {
-        guard self.nodes[Quotas.quotaZookeeper] != nil else { return }
+        guard let quotaSlot = self.nodes.slot(of: Quotas.quotaZookeeper) else { return }
         var leaves: [String] = []
-        var stack = [Quotas.quotaZookeeper]
-        while let next = stack.popLast() {
-            guard let node = self.nodes[next] else { continue }
-            if node.children.isEmpty {
+        var stack: [(path: String, slot: Int)] = [(Quotas.quotaZookeeper, quotaSlot)]
+        while let (next, slot) = stack.popLast() {
+            let children = self.nodes.childSlots(ofSlot: slot)
+            if children.isEmpty {
                 leaves.append(next)
             } else {
-                for child in node.children { stack.append(next + "/" + child) }
+                for child in children { stack.append((next + "/" + self.nodes.name(ofSlot: child), child)) }
             }
         }
         let ending = "/" + Quotas.limitNode
@@ -453,12 +419,18 @@ public struct DataTree: Sendable {
         }
     }
 
-    init(from buffer: inout ByteBuffer, extendedTypesEnabled: Bool) throws(JuteDecodingError) {
+    /// Decodes a tree. The buffer may hold only the start of the input: `refill` then appends
+    /// more of it (returning false at its end), and `inputBytes` tells the whole input's size.
+    init(
+        from buffer: inout ByteBuffer, extendedTypesEnabled: Bool, inputBytes: Int? = nil,
+        refill: (inout ByteBuffer) -> Bool = { _ in false }
+    ) throws(JuteDecodingError) {
         self.extendedTypesEnabled = extendedTypesEnabled
         let count = try buffer.txnInt("count")
         guard count >= 0 else { throw .unreasonableLength(field: "count", length: Int(count)) }
-        // Each node takes at least a few dozen bytes: a count the buffer cannot hold is a lie.
-        self.nodes.reserveCapacity(min(Int(count), buffer.readableBytes / 40 + 16))
+        // Each node takes at least a few dozen bytes: a count the input cannot hold is a lie.
+        let available = inputBytes ?? buffer.readableBytes
+        self.nodes.reserveCapacity(min(Int(count), available / 40 + 16))
         // Snapshots list parents first (ours and ZooKeeper's); any node that comes before its
         // parent is inserted after the rest.
         var early: [(path: String, node: DataNode)] = []
@@ -466,14 +438,23 @@ public struct DataTree: Sendable {
         var lastParentPath = ""
         var lastParentSlot: Int?
         for _ in 0..<count {
-            let path = try buffer.decodeJuteStringNonNull("path")
-            let node = DataNode(
-                data: try buffer.decodeJuteBuffer("data"), acl: self.intern(try buffer.decodeACLVector()),
-                czxid: try buffer.txnLong("czxid"), mzxid: try buffer.txnLong("mzxid"),
-                ctime: try buffer.txnLong("ctime"), mtime: try buffer.txnLong("mtime"),
-                version: try buffer.txnInt("version"), childCreates: try buffer.txnInt("cversion"),
-                aversion: try buffer.txnInt("aversion"), ephemeralOwner: try buffer.txnLong("ephemeralOwner"),
-                pzxid: try buffer.txnLong("pzxid"))
+            var decoded: (path: String, node: DataNode)
+            while true {
+                let start = buffer.readerIndex
+                do throws(JuteDecodingError) {
+                    decoded = try Self.decodeNode(from: &buffer)
+                    break
+                } catch {
+                    // A node cut off by the end of the buffer is read again with more input.
+                    switch error {
+                    case .truncated, .unreasonableLength: break
+                    default: throw error
+                    }
+                    buffer.moveReaderIndex(to: start)
+                    guard refill(&buffer) else { throw error }
+                }
+            }
+            let (path, node) = decoded
             guard ZooKeeperPath.isValid(path) else { throw .invalidValue(field: "path", value: 0) }
             if path == "/" {
                 self.insert(path, node)
@@ -499,133 +480,16 @@ public struct DataTree: Sendable {
         // ZooKeeper rebuilds its quota trie and recomputes the stats after loading a snapshot.
         self.setupQuota()
     }
-}
 
-/// The tree's nodes: one array of nodes, each listing its children's names with their slots.
-///
-/// A path is found by walking its components from the root. Nothing holds whole paths: a
-/// child's name sits once in its parent's table (inline for names of up to 15 bytes), and the
-/// nodes sit densely in an array (freed slots are reused). A value type: a copy (a snapshot's)
-/// shares storage until either changes.
-public struct NodeStore: Sendable, Sequence, Equatable {
-    private var records: [DataNode]
-    private var freeSlots: [Int32] = []
-    public private(set) var count = 1
-
-    private static let rootSlot = 0
-
-    init() {
-        records = [DataNode(data: [], acl: ACL.openUnsafe)]
+    private static func decodeNode(from buffer: inout ByteBuffer) throws(JuteDecodingError) -> (path: String, node: DataNode) {
+        let path = try buffer.decodeJuteStringNonNull("path")
+        let node = DataNode(
+            data: try buffer.decodeJuteBuffer("data"), acl: try buffer.decodeACLVector(),
+            czxid: try buffer.txnLong("czxid"), mzxid: try buffer.txnLong("mzxid"),
+            ctime: try buffer.txnLong("ctime"), mtime: try buffer.txnLong("mtime"),
+            version: try buffer.txnInt("version"), childCreates: try buffer.txnInt("cversion"),
+            aversion: try buffer.txnInt("aversion"), ephemeralOwner: try buffer.txnLong("ephemeralOwner"),
+            pzxid: try buffer.txnLong("pzxid"))
+        return (path, node)
     }
-
-    /// The slot of the node at `path`, if there is one.
-    func slot(of path: String) -> Int? {
-        var slot = Self.rootSlot
-        var utf8 = path.utf8[...]
-        guard utf8.first == UInt8(ascii: "/") else { return nil }
-        utf8 = utf8.dropFirst()
-        while !utf8.isEmpty {
-            let end = utf8.firstIndex(of: UInt8(ascii: "/")) ?? utf8.endIndex
-            guard let child = records[slot].children.slots[String(Substring(utf8[..<end]))] else { return nil }
-            slot = Int(child)
-            utf8 = end == utf8.endIndex ? utf8[end...] : utf8[utf8.index(after: end)...]
-        }
-        return slot
-    }
-
-    public subscript(path: String) -> DataNode? {
-        get { slot(of: path).map { records[$0] } }
-        set {
-            if let node = newValue {
-                if let slot = slot(of: path) {
-                    // Changing a node never changes its children.
-                    let children = records[slot].children
-                    records[slot] = node
-                    records[slot].children = children
-                    return
-                }
-                guard let parent = slot(of: ZooKeeperPath.parent(of: path)) else {
-                    preconditionFailure("\(path): no parent to insert it under")
-                }
-                insert(node, named: ZooKeeperPath.name(of: path), under: parent)
-            } else if path != "/", let parent = slot(of: ZooKeeperPath.parent(of: path)),
-                      let slot = records[parent].children.slots.removeValue(forKey: ZooKeeperPath.name(of: path))
-            {
-                precondition(records[Int(slot)].children.isEmpty, "\(path): removed with children")
-                records[Int(slot)] = Self.vacant
-                freeSlots.append(slot)
-                count -= 1
-            }
-        }
-    }
-
-    /// Stores `node` as the child `name` of the node in `parent` (found once by the caller),
-    /// replacing the node there but not its children.
-    mutating func insert(_ node: DataNode, named name: String, under parent: Int) {
-        if let existing = records[parent].children.slots[name] {
-            let children = records[Int(existing)].children
-            records[Int(existing)] = node
-            records[Int(existing)].children = children
-            return
-        }
-        var child = node
-        child.children = ChildNames()
-        let slot: Int32
-        if let free = freeSlots.popLast() {
-            slot = free
-            records[Int(free)] = child
-        } else {
-            slot = Int32(records.count)
-            records.append(child)
-        }
-        records[parent].children.slots[name] = slot
-        count += 1
-    }
-
-    /// The node in `slot`, changed in place (no copy of its child table).
-    subscript(slot slot: Int) -> DataNode {
-        get { records[slot] }
-        _modify { yield &records[slot] }
-    }
-
-    mutating func reserveCapacity(_ count: Int) {
-        records.reserveCapacity(count)
-    }
-
-    /// Visits every node, parents before their children (siblings by name when sorting).
-    func forEachNode(sortingChildren: Bool, _ body: (String, DataNode) throws -> Void) rethrows {
-        var stack: [(path: String, slot: Int32)] = [("/", Int32(Self.rootSlot))]
-        while let (path, slot) = stack.popLast() {
-            let node = records[Int(slot)]
-            try body(path, node)
-            let prefix = path == "/" ? "/" : path + "/"
-            if sortingChildren {
-                // Pushed in reverse, popped in order.
-                for (name, child) in node.children.slots.sorted(by: { $0.key > $1.key }) {
-                    stack.append((prefix + name, child))
-                }
-            } else {
-                for (name, child) in node.children.slots { stack.append((prefix + name, child)) }
-            }
-        }
-    }
-
-    public func makeIterator() -> IndexingIterator<[(key: String, value: DataNode)]> {
-        var all: [(key: String, value: DataNode)] = []
-        all.reserveCapacity(count)
-        forEachNode(sortingChildren: false) { path, node in all.append((key: path, value: node)) }
-        return all.makeIterator()
-    }
-
-    /// Equal when both hold the same nodes at the same paths (slots may differ).
-    public static func == (lhs: NodeStore, rhs: NodeStore) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        var equal = true
-        lhs.forEachNode(sortingChildren: false) { path, node in
-            if equal, rhs[path] != node { equal = false }
-        }
-        return equal
-    }
-
-    private static let vacant = DataNode(data: nil, acl: [])
 }

@@ -24,7 +24,7 @@ struct NodeState {
         self.version = node.version
         self.aversion = node.aversion
         self.childCreates = node.childCreates
-        self.numChildren = node.children.count
+        self.numChildren = node.childCount
         self.owner = node.ephemeralOwner
         self.data = node.data
     }
@@ -218,7 +218,7 @@ extension ServerCore {
                     }
                 case .getChildren(let r):
                     switch self.readNode(r.path, .read, context) {
-                    case .success(let node): results.append(.getChildren(node.children.sorted()))
+                    case .success: results.append(.getChildren((self.tree.children(of: r.path) ?? []).sorted()))
                     case .failure(let reject): results.append(.error(reject.code.rawValue))
                     }
                 case .create, .createTTL, .delete, .setData, .check:
@@ -254,7 +254,7 @@ extension ServerCore {
             switch self.readNode(r.path, .read, context) {
             case .success(let node):
                 if r.watch { self.watches.add(.child, path: r.path, connection: id, mode: .standard) }
-                let children = node.children.sorted()
+                let children = (self.tree.children(of: r.path) ?? []).sorted()
                 if case .getChildren = request {
                     self.reply(context, .getChildren(children))
                 } else {

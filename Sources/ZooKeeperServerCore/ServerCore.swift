@@ -108,26 +108,36 @@ public struct ServerCore: Sendable {
 
     /// Loads `snapshot`, then the logged transactions `replay` hands to the function it is given,
     /// in zxid order, one at a time (a long log need not be held in memory at once).
-    ///
-    /// A caller that gives up its `snapshot` (`consume`) lets the bytes go as soon as they are in
-    /// the decoding buffer, before the tree is built from them.
     public init(
-        configuration: ServerConfiguration, snapshot: consuming [UInt8]?, now: ServerClock,
+        configuration: ServerConfiguration, snapshot: [UInt8]?, now: ServerClock,
         replaying replay: (_ apply: (_ zxid: Int64, _ bytes: [UInt8]) throws -> Void) throws -> Void
     ) throws {
         self.configuration = configuration
         self.tree = DataTree(extendedTypesEnabled: configuration.extendedTypesEnabled)
         self.nextContainerCheck = now.monotonicMilliseconds + Int64(configuration.containerCheckInterval)
         var sessionTimeouts: [Int64: Int32] = [:]
-        let loaded = snapshot.map { ByteBufferAllocator().buffer(bytes: $0) }
-        snapshot = nil
-        if var buffer = loaded {
+        if let snapshot {
             do {
+                // Decoded a window at a time: the snapshot is never copied whole into a buffer.
+                let window = 4 << 20
+                var copied = min(window, snapshot.count)
+                var buffer = ByteBufferAllocator().buffer(bytes: snapshot[0..<copied])
+                let refill = { (buffer: inout ByteBuffer) -> Bool in
+                    guard copied < snapshot.count else { return false }
+                    let end = min(copied + window, snapshot.count)
+                    buffer.discardReadBytes()
+                    buffer.writeBytes(snapshot[copied..<end])
+                    copied = end
+                    return true
+                }
                 guard try buffer.txnInt("magic") == Self.snapshotMagic, try buffer.txnInt("version") == 1 else {
                     throw ServerCoreError.undecodableSnapshot("bad magic or version")
                 }
                 self.lastZxid = try buffer.txnLong("zxid")
-                self.tree = try DataTree(from: &buffer, extendedTypesEnabled: configuration.extendedTypesEnabled)
+                self.tree = try DataTree(
+                    from: &buffer, extendedTypesEnabled: configuration.extendedTypesEnabled, inputBytes: snapshot.count,
+                    refill: refill)
+                while refill(&buffer) {}
                 let count = try buffer.txnInt("sessions")
                 for _ in 0..<max(count, 0) {
                     let id = try buffer.txnLong("id")
@@ -380,7 +390,7 @@ public struct ServerCore: Sendable {
     func containerCandidates(now: ServerClock) -> [String] {
         var candidates: [String] = []
         for path in self.tree.containers {
-            guard let node = self.tree.node(at: path), node.children.isEmpty else { continue }
+            guard let node = self.tree.node(at: path), node.childCount == 0 else { continue }
             let neverUsed = self.configuration.containerMaxNeverUsedInterval
             // ZooKeeper: maxNeverUsedIntervalMs != 0 (a negative value reaps unused ones at once).
             if node.childCreates > 0
@@ -390,7 +400,7 @@ public struct ServerCore: Sendable {
             }
         }
         for path in self.tree.ttlNodes {
-            guard let node = self.tree.node(at: path), node.children.isEmpty else { continue }
+            guard let node = self.tree.node(at: path), node.childCount == 0 else { continue }
             if case .ttl(let ttl) = self.tree.kind(of: node), ttl != 0, now.wallClockMilliseconds - node.mtime > ttl {
                 candidates.append(path)
             }
@@ -400,7 +410,7 @@ public struct ServerCore: Sendable {
 
     func validateDeleteContainer(_ path: String) -> TxnBody {
         guard let node = self.tree.node(at: path) else { return .error(.noNode) }
-        guard node.children.isEmpty else { return .error(.notEmpty) }
+        guard node.childCount == 0 else { return .error(.notEmpty) }
         if case .ephemeral = self.tree.kind(of: node) { return .error(.badVersion) }
         return .deleteContainer(path: path)
     }
