@@ -64,6 +64,9 @@ public final class ZooKeeperClient: Sendable {
     }
 
     public let configuration: Configuration
+    /// An executor on this client's event loop, for tasks that mostly await its requests
+    /// (`Task(executorPreference: client.taskExecutor) { … }`); see ``EventLoopTaskExecutor``.
+    public let taskExecutor: EventLoopTaskExecutor
     private let driver: SessionDriver
     private let requestIDs = NIOLockedValueBox<UInt64>(1 << 32)
     private var chroot: String? { configuration.connectString.chroot }
@@ -84,6 +87,7 @@ public final class ZooKeeperClient: Sendable {
             configuration: sessionConfiguration,
             chroot: configuration.connectString.chroot, seed: rng.next(),
             maximumFrameLength: configuration.maximumFrameLength, eventLoop: eventLoopGroup.next(), logger: logger)
+        self.taskExecutor = EventLoopTaskExecutor(eventLoop: driver.eventLoop)
     }
 
     /// Creates a client for a connect string (`h1:p1,h2:p2[/chroot]`).

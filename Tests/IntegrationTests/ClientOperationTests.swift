@@ -35,6 +35,36 @@ import ZooKeeperTestSupport
         try await client.close()
     }
 
+    @Test(arguments: TestServerKind.allCases) func tasksOnTheClientsEventLoopStayThere(kind: TestServerKind) async throws {
+        let server = try await SharedServer.get(kind)
+        let client = try await connectedClient(server.connectString)
+        let root = uniquePath()
+        let executor = client.taskExecutor
+        // Many requests in flight from tasks on the loop: every reply resumes its task there.
+        let results = try await withThrowingTaskGroup(of: (Bool, [UInt8]).self) { group in
+            for index in 0..<50 {
+                group.addTask(executorPreference: executor) {
+                    var onLoop = executor.eventLoop.inEventLoop
+                    let path = "\(root)-\(index)"
+                    _ = try await client.create(path, data: bytes("n\(index)"))
+                    onLoop = onLoop && executor.eventLoop.inEventLoop
+                    let (data, _) = try await client.getData(path)
+                    onLoop = onLoop && executor.eventLoop.inEventLoop
+                    try await client.delete(path)
+                    return (onLoop && executor.eventLoop.inEventLoop, data)
+                }
+            }
+            var all: [(Bool, [UInt8])] = []
+            for try await result in group { all.append(result) }
+            return all
+        }
+        #expect(results.count == 50 && results.allSatisfy(\.0))
+        #expect(Set(results.map { String(decoding: $0.1, as: UTF8.self) }) == Set((0..<50).map { "n\($0)" }))
+        // A task without the preference does not run on the loop.
+        #expect(await Task { executor.eventLoop.inEventLoop }.value == false)
+        try await client.close()
+    }
+
     @Test(arguments: TestServerKind.allCases) func readAndWriteDataWithVersions(kind: TestServerKind) async throws {
         let server = try await SharedServer.get(kind)
         let client = try await connectedClient(server.connectString)

@@ -200,7 +200,9 @@ struct BenchCommand: ShellCommand {
             for (session, client) in clients.enumerated() {
                 let node = nodePath(session)
                 for slot in 0..<depth {
-                    group.addTask {
+                    // On the session's event loop: a reply resumes its loop where it was read,
+                    // as a Java client's callback runs on its event thread.
+                    group.addTask(executorPreference: client.taskExecutor) {
                         var result = LoopResult()
                         var sequence = 0
                         var created: String?
