@@ -178,11 +178,16 @@ done
 # Each point: zksh bench -> ZooKeeper and Java -> ZooKeeper (the client libraries), and
 # Java -> zksh serve (beside Java -> ZooKeeper: the servers). A server that exits during a point
 # (ZooKeeper's heap can run out with 1 MB writes) is noted in that point's record and restarted.
+scale_points_run=0
 scale_point() {  # dimension value workload sessions depth size
-    local dimension="$1" value="$2" workload="$3" args extra tool target out
+    local dimension="$1" value="$2" workload="$3" args extra tool target out order
     args=(--workload "$workload" --sessions "$4" --depth "$5" --size "$6"
           --ops "$SCALE_OPS" --duration "$SCALE_DURATION" --warmup "$SCALE_WARMUP")
-    for tool in zksh java; do
+    # The clients take turns going first, so neither always meets a server the other warmed up.
+    order=(zksh java)
+    [ $((scale_points_run % 2)) -eq 1 ] && order=(java zksh)
+    scale_points_run=$((scale_points_run + 1))
+    for tool in "${order[@]}"; do
         for target in apache zkserve; do
             [ "$tool" = zksh ] && [ "$target" = zkserve ] && continue
             log "scaling: $dimension=$value $workload, $tool against $target"
@@ -253,6 +258,13 @@ PY
         measure "$script_label" "zksh --keep-going" 3 "$ZKSH -s $apache --keep-going < $script"
         measure "$script_label" zkCli 3 "$zkcli -server $apache < $script"
     fi
+    # The server's floor for the script: the same number of synced writes (creates and deletes of
+    # a 1-byte node) from one session with 1,000 in flight, sent by the Java driver, start-up not
+    # counted. No client, however fast, runs the script against this server in less time.
+    log "tool: the server's floor for the $script_label"
+    out="$( { timeout 120 "${JAVA_DRIVER[@]}" --hosts "$apache" --workload create-delete --sessions 1 --depth 1000 \
+        --ops $((2 * creates)) --duration 60 --warmup 0 --size 1 2>>"$work/err" || true; } | last_json)"
+    record tool "script floor" apache "$out"
     # The interactive shell in a pseudo-terminal, from start to its prompt. zkCli.sh prints its
     # prompt only when JLine is on its class path (the Debian package's is not), so its ready
     # mark is also the SyncConnected event it prints once its session is up; zksh's prompt shows
