@@ -29,14 +29,9 @@ final class ScriptPipeline: @unchecked Sendable {
         self.output = OrderedOutput(destination: runner.context.output)
     }
 
-    /// Runs `words`: pipelined when it sends one request, otherwise alone after the commands
-    /// before it. Returns the command's status if it ran alone; a pipelined command's status is
-    /// collected by ``drain()``.
-    func run(_ words: [String]) async -> ExitStatus {
-        await run(parsed: runner.parse(words))
-    }
-
-    /// Runs a command ``ShellRunner/parse(_:)`` made of a line, as ``run(_:)`` does.
+    /// Runs what ``ShellRunner/parse(_:)`` made of a line: pipelined when it is a command that
+    /// sends one request, otherwise alone after the commands before it. Returns the command's
+    /// status if it ran alone; a pipelined command's status is collected by ``drain()``.
     func run(parsed: Result<CommandRegistry.Parsed, UsageError>) async -> ExitStatus {
         guard context.lineEditor == nil, context.currentClient != nil,
               case .success(.command(let command)) = parsed, command.sendsOneRequest

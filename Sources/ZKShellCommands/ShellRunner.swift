@@ -464,7 +464,7 @@ private struct ParseAhead {
             single = commands.first.map { ShellRunner.parse($0, registry: registry) }
             return
         }
-        let parserCount = min(2, commands.count)
+        let parserCount = 2
         for first in 0..<parserCount {
             let (stream, continuation) = AsyncStream<Result<CommandRegistry.Parsed, UsageError>>.makeStream()
             streams.append(stream.makeAsyncIterator())

@@ -493,3 +493,35 @@ public struct DataTree: Sendable {
         return (path, node)
     }
 }
+
+/// Bytes handed to a decoder a window at a time: the decoding buffer holds the current window
+/// (and what is left of the one before), never the whole input.
+struct WindowedInput {
+    private let input: [UInt8]
+    private let window: Int
+    private var copied = 0
+
+    init(_ input: [UInt8], window: Int) {
+        self.input = input
+        self.window = window
+    }
+
+    /// The whole input's size.
+    var count: Int { input.count }
+
+    /// A buffer holding the first window.
+    mutating func firstBuffer() -> ByteBuffer {
+        copied = min(window, input.count)
+        return ByteBuffer(bytes: input[0..<copied])
+    }
+
+    /// Drops what `buffer` has read and appends the next window; false once all is in.
+    mutating func refill(_ buffer: inout ByteBuffer) -> Bool {
+        guard copied < input.count else { return false }
+        let end = min(copied + window, input.count)
+        buffer.discardReadBytes()
+        buffer.writeBytes(input[copied..<end])
+        copied = end
+        return true
+    }
+}

@@ -119,25 +119,16 @@ public struct ServerCore: Sendable {
         if let snapshot {
             do {
                 // Decoded a window at a time: the snapshot is never copied whole into a buffer.
-                let window = 4 << 20
-                var copied = min(window, snapshot.count)
-                var buffer = ByteBufferAllocator().buffer(bytes: snapshot[0..<copied])
-                let refill = { (buffer: inout ByteBuffer) -> Bool in
-                    guard copied < snapshot.count else { return false }
-                    let end = min(copied + window, snapshot.count)
-                    buffer.discardReadBytes()
-                    buffer.writeBytes(snapshot[copied..<end])
-                    copied = end
-                    return true
-                }
+                var input = WindowedInput(snapshot, window: 4 << 20)
+                var buffer = input.firstBuffer()
                 guard try buffer.txnInt("magic") == Self.snapshotMagic, try buffer.txnInt("version") == 1 else {
                     throw ServerCoreError.undecodableSnapshot("bad magic or version")
                 }
                 self.lastZxid = try buffer.txnLong("zxid")
                 self.tree = try DataTree(
-                    from: &buffer, extendedTypesEnabled: configuration.extendedTypesEnabled, inputBytes: snapshot.count,
-                    refill: refill)
-                while refill(&buffer) {}
+                    from: &buffer, extendedTypesEnabled: configuration.extendedTypesEnabled, inputBytes: input.count
+                ) { input.refill(&$0) }
+                while input.refill(&buffer) {}  // the sessions after the tree
                 let count = try buffer.txnInt("sessions")
                 for _ in 0..<max(count, 0) {
                     let id = try buffer.txnLong("id")

@@ -207,17 +207,10 @@ import ZooKeeperProtocol
         for index in 0..<300 { driver.create("/w/n\(index)", [UInt8](repeating: UInt8(index % 256), count: index * 37)) }
         driver.create("/w/big", [UInt8](repeating: 1, count: 50_000))
         let bytes = driver.encoded(driver.tree)
-        func decode(_ input: [UInt8], window: Int) throws(JuteDecodingError) -> DataTree {
-            var copied = min(window, input.count)
-            var buffer = ByteBuffer(bytes: input[0..<copied])
-            return try DataTree(from: &buffer, extendedTypesEnabled: false, inputBytes: input.count) { buffer in
-                guard copied < input.count else { return false }
-                let end = min(copied + window, input.count)
-                buffer.discardReadBytes()
-                buffer.writeBytes(input[copied..<end])
-                copied = end
-                return true
-            }
+        func decode(_ bytes: [UInt8], window: Int) throws(JuteDecodingError) -> DataTree {
+            var input = WindowedInput(bytes, window: window)
+            var buffer = input.firstBuffer()
+            return try DataTree(from: &buffer, extendedTypesEnabled: false, inputBytes: input.count) { input.refill(&$0) }
         }
         for window in [64, 1000, bytes.count] {
             #expect(try decode(bytes, window: window).nodes == driver.tree.nodes)

@@ -50,11 +50,6 @@ public enum StatFormatter {
         "0x" + String(UInt64(bitPattern: value), radix: 16)
     }
 
-    /// A Java `Date.toString()`-style time (`Thu Jan 01 00:00:00 UTC 1970`) for epoch milliseconds.
-    public static func date(_ milliseconds: Int64, timeZone: TimeZone = .current) -> String {
-        TimeText(timeZone: timeZone).javaDate(milliseconds)
-    }
-
     /// An ISO-8601 timestamp with milliseconds and the zone offset (`2024-05-01T12:00:00.123+02:00`).
     public static func isoTimestamp(_ date: Date, timeZone: TimeZone = .current) -> String {
         TimeText(timeZone: timeZone).isoTimestamp(date)

@@ -11,7 +11,8 @@ import Darwin
 ///
 /// Life cycle:
 /// 1. `init` opens the directory and repairs a torn tail left by a crash (see `recoveryNotes`).
-/// 2. `readEntries(after:)` returns what is on disk, to replay on top of a snapshot.
+/// 2. `forEachEntry(after:_:)` hands over what is on disk one segment at a time, to replay on
+///    top of a snapshot (`readEntries(after:)` collects it in an array).
 /// 3. `append(zxid:bytes:)` buffers in memory; `sync()` writes and fsyncs everything appended so
 ///    far. Acknowledge a transaction only once `durableZxid` (or `sync()`'s result) reaches it.
 ///    `GroupCommitter` runs `sync()` on its own queue and batches for you.
